@@ -1,0 +1,9 @@
+import { Rng } from "../util/rng.js";
+
+/** Glorot/Xavier uniform, as PyG's GCNConv and Kipf's GCN initialise their weights. */
+export function glorotUniform(rows: number, cols: number, rng: Rng): Float32Array {
+  const limit = Math.sqrt(6 / (rows + cols));
+  const w = new Float32Array(rows * cols);
+  for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
+  return w;
+}

@@ -1,0 +1,109 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Graph } from "./data/graph.js";
+import { accuracy } from "./metrics.js";
+import type { GcnModel, ModelState } from "./models/gcn.js";
+import { silentProgress, type Progress } from "./util/progress.js";
+
+export interface TrainOptions {
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  /** seeds dropout: epoch e uses seed `seed * 100003 + e` */
+  seed: number;
+  phase?: string;
+  progress?: Progress;
+}
+
+export const TRAIN_DEFAULTS = { epochs: 200, lr: 0.01, weightDecay: 5e-4 };
+
+export interface Evaluation {
+  logits: Float32Array;
+  trainAccuracy: number;
+  valAccuracy: number;
+  testAccuracy: number;
+}
+
+export interface TrainResult {
+  epochs: number;
+  bestEpoch: number;
+  best: Evaluation;
+  /** the variables at the best-validation epoch (already restored into the model) */
+  bestState: ModelState;
+  seconds: number;
+}
+
+export function evaluate(model: GcnModel, graph: Graph): Evaluation {
+  const t = model.forward(false);
+  const logits = t.dataSync() as Float32Array;
+  t.dispose();
+  const c = graph.numClasses;
+  return {
+    logits,
+    trainAccuracy: accuracy(logits, c, graph.labels, graph.trainIdx),
+    valAccuracy: accuracy(logits, c, graph.labels, graph.valIdx),
+    testAccuracy: accuracy(logits, c, graph.labels, graph.testIdx),
+  };
+}
+
+/** Cross-entropy targets: one-hot rows of the training nodes divided by their count, zero elsewhere. */
+function trainTargets(graph: Graph): tf.Tensor2D {
+  const c = graph.numClasses;
+  const t = new Float32Array(graph.numNodes * c);
+  for (const v of graph.trainIdx) t[v * c + graph.labels[v]] = 1 / graph.trainIdx.length;
+  return tf.tensor2d(t, [graph.numNodes, c]);
+}
+
+/**
+ * Full-batch training with Adam (L2 weight decay on every trained variable, as PyTorch's
+ * `Adam(weight_decay=…)`), evaluating every epoch and keeping the best-validation model: the
+ * model ends restored to that epoch's variables.
+ */
+export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainResult {
+  const progress = opts.progress ?? silentProgress;
+  const phase = opts.phase ?? "train";
+  const targets = trainTargets(graph);
+  const optimizer = tf.train.adam(opts.lr, 0.9, 0.999, 1e-8);
+  const vars = model.trainableVariables();
+  const start = performance.now();
+  let best: Evaluation | null = null;
+  let bestEpoch = -1;
+  let bestState: ModelState = model.snapshot();
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const lossValue = optimizer.minimize(
+        () =>
+          tf.tidy(() => {
+            const logits = model.forward(true, opts.seed * 100003 + epoch);
+            const ce = targets.mul(tf.logSoftmax(logits)).sum().neg();
+            if (opts.weightDecay === 0) return ce as tf.Scalar;
+            const l2 = tf.addN(vars.map((v) => v.square().sum()));
+            return ce.add(l2.mul(opts.weightDecay / 2)) as tf.Scalar;
+          }),
+        true,
+        vars,
+      );
+      const loss = lossValue!.dataSync()[0];
+      lossValue!.dispose();
+      if (!Number.isFinite(loss)) throw new Error(`${phase}: loss became ${loss} at epoch ${epoch}; lower the learning rate`);
+      const ev = evaluate(model, graph);
+      if (best === null || ev.valAccuracy > best.valAccuracy) {
+        best = ev;
+        bestEpoch = epoch;
+        bestState = model.snapshot();
+      }
+      progress.update(phase, epoch, opts.epochs, {
+        loss,
+        val: ev.valAccuracy,
+        best: best.valAccuracy,
+        "at epoch": bestEpoch,
+      });
+    }
+  } finally {
+    targets.dispose();
+    optimizer.dispose();
+  }
+  model.restore(bestState);
+  const seconds = (performance.now() - start) / 1000;
+  if (best === null) best = evaluate(model, graph);
+  return { epochs: opts.epochs, bestEpoch, best, bestState, seconds };
+}
