@@ -1,0 +1,98 @@
+import type { CsrMatrix } from "../../ticket/csr.js";
+import type { WasmRuntime } from "../../runtime-wasm/host/wasm-module.js";
+
+/** mulberry32: a small seeded PRNG for test data. */
+export class TestRng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  /** uniform in [-1, 1) */
+  sym(): number {
+    return this.next() * 2 - 1;
+  }
+}
+
+export function randomDense(rng: TestRng, len: number, zeroFraction = 0): Float32Array {
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) a[i] = rng.next() < zeroFraction ? 0 : rng.sym();
+  return a;
+}
+
+/**
+ * A random CSR matrix: each entry kept with probability `density`; `emptyRows` of the rows are
+ * forced empty (isolated nodes). Columns ascend within a row.
+ */
+export function randomCsr(rng: TestRng, rows: number, cols: number, density: number, emptyRows = 0): CsrMatrix {
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    if (rng.next() >= emptyRows) {
+      for (let c = 0; c < cols; c++) {
+        if (rng.next() < density) {
+          colIdx.push(c);
+          values.push(rng.sym());
+        }
+      }
+    }
+    rowPtr[r + 1] = colIdx.length;
+  }
+  return { rows, cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+}
+
+/** max |a − e| / max |e| (0 when both are all zero). */
+export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= num)) num = d; // NaN propagates
+    den = Math.max(den, Math.abs(expected[i]));
+  }
+  if (num === 0) return 0;
+  return den === 0 ? Infinity : num / den;
+}
+
+/** Copies arrays into a runtime's heap and reads results back; frees everything on reset(). */
+export class Mem {
+  private ptrs: number[] = [];
+  constructor(readonly rt: WasmRuntime) {}
+  f32(a: ArrayLike<number>): number {
+    const p = this.rt.heap.allocF32(a);
+    this.ptrs.push(p);
+    return p;
+  }
+  i32(a: ArrayLike<number>): number {
+    const p = this.rt.heap.allocI32(a);
+    this.ptrs.push(p);
+    return p;
+  }
+  /** uninitialised region of `len` floats, filled with NaN so unwritten outputs show. */
+  out(len: number): number {
+    const p = this.rt.heap.alloc(len * 4);
+    this.rt.heap.f32(p, len).fill(NaN);
+    this.ptrs.push(p);
+    return p;
+  }
+  csr(m: CsrMatrix): { rowPtr: number; colIdx: number; values: number } {
+    return { rowPtr: this.i32(m.rowPtr), colIdx: this.i32(m.colIdx), values: this.f32(m.values) };
+  }
+  read(ptr: number, len: number): Float32Array {
+    return this.rt.heap.f32(ptr, len).slice();
+  }
+  reset(): void {
+    for (const p of this.ptrs) this.rt.heap.free(p);
+    this.ptrs = [];
+  }
+}
