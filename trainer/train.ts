@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradients for its stock ops; the union package's bundle does.
+import "@tensorflow/tfjs";
 import type { Graph } from "./data/graph.js";
 import { accuracy } from "./metrics.js";
 import type { GcnModel, ModelState } from "./models/gcn.js";
@@ -74,10 +76,10 @@ export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainR
         () =>
           tf.tidy(() => {
             const logits = model.forward(true, opts.seed * 100003 + epoch);
-            const ce = targets.mul(tf.logSoftmax(logits)).sum().neg();
+            const ce = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits))));
             if (opts.weightDecay === 0) return ce as tf.Scalar;
-            const l2 = tf.addN(vars.map((v) => v.square().sum()));
-            return ce.add(l2.mul(opts.weightDecay / 2)) as tf.Scalar;
+            const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))));
+            return tf.add(ce, tf.mul(l2, opts.weightDecay / 2)) as tf.Scalar;
           }),
         true,
         vars,

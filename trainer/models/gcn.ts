@@ -3,6 +3,7 @@ import type { Graph } from "../data/graph.js";
 import { messagePassing, prepareMessagePassing, type MessagePassingGraph } from "../ops/message-passing.js";
 import { prepareSparseMatrix, sparseMatMul, type PreparedSparseMatrix } from "../ops/sparse-matmul.js";
 import { denseMatMul } from "../ops/dense-matmul.js";
+import { dropout } from "../ops/dropout.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform } from "./init.js";
@@ -89,19 +90,19 @@ export class GcnModel {
 
   /** The per-edge weight Â uses: mask value × keep × normalisation. */
   edgeWeights(): tf.Tensor1D {
-    return tf.tidy(() => this.edgeMask.mul(this.edgeKeepTensor!).mul(this.norm) as tf.Tensor1D);
+    return tf.tidy(() => tf.mul(tf.mul(this.edgeMask, this.edgeKeepTensor!), this.norm) as tf.Tensor1D);
   }
 
   forward(training: boolean, dropoutSeed = 0): tf.Tensor2D {
     return tf.tidy(() => {
       const ew = this.edgeWeights();
-      const w1 = this.weights[0].value.mul(this.maskTensors[0]) as tf.Tensor2D;
+      const w1 = tf.mul(this.weights[0].value, this.maskTensors[0]) as tf.Tensor2D;
       let h = sparseMatMul(this.features, w1);
-      h = messagePassing(h, ew, this.mp).add(this.biases[0]).relu() as tf.Tensor2D;
-      if (training && this.config.dropout > 0) h = tf.dropout(h, this.config.dropout, undefined, dropoutSeed) as tf.Tensor2D;
-      const w2 = this.weights[1].value.mul(this.maskTensors[1]) as tf.Tensor2D;
+      h = tf.relu(tf.add(messagePassing(h, ew, this.mp), this.biases[0])) as tf.Tensor2D;
+      if (training && this.config.dropout > 0) h = dropout(h, this.config.dropout, dropoutSeed);
+      const w2 = tf.mul(this.weights[1].value, this.maskTensors[1]) as tf.Tensor2D;
       const o = denseMatMul(h, w2);
-      return messagePassing(o, ew, this.mp).add(this.biases[1]) as tf.Tensor2D;
+      return tf.add(messagePassing(o, ew, this.mp), this.biases[1]) as tf.Tensor2D;
     });
   }
 
