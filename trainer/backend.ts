@@ -111,6 +111,20 @@ async function initCpu(importer: ModuleImporter): Promise<BackendInfo> {
 }
 
 /**
+ * tfjs-core's Node bundle registers no gradients for its stock ops (mul, relu, sum, ...); the
+ * @tensorflow/tfjs union package's bundle does. Loads it when they are missing; logs a warning
+ * when it cannot (training then fails with "gradient function not found").
+ */
+async function ensureStockGradients(importer: ModuleImporter, log: (msg: string) => void): Promise<void> {
+  if (tf.getGradient("Multiply") != null) return;
+  try {
+    await importer("@tensorflow/tfjs");
+  } catch (err) {
+    log(`backend: warning: no gradients registered for the stock tfjs ops and @tensorflow/tfjs could not be loaded (${errMessage(err)}); install it: npm install @tensorflow/tfjs@4.22.0`);
+  }
+}
+
+/**
  * Initialises a backend and makes it the active one. Returns the chosen name and logs
  * `backend: <name> (<detail>)` through `log` (default console.log; pass `() => {}` to silence).
  * `importer` is for tests.
@@ -148,6 +162,7 @@ export async function initBackend(
       info = await initWasm(importer);
     }
   }
+  await ensureStockGradients(importer, log);
   current = info;
   log(`backend: ${info.name} (${info.detail})`);
   return info.name;
