@@ -1,6 +1,4 @@
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients for its stock ops; the union package's bundle does.
-import "@tensorflow/tfjs";
 import type { Graph } from "./data/graph.js";
 import { accuracy } from "./metrics.js";
 import type { GcnModel, ModelState } from "./models/gcn.js";
