@@ -3,10 +3,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const entry = new URL("../dist/cli/main.js", import.meta.url);
+const entry = new URL("../dist/cli/entry.js", import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write("fastglt: not built yet; run `npm run build` in the fastglt folder first\n");
   process.exit(1);
 }
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+await import(entry.href);
