@@ -41,13 +41,16 @@ export function backendInfo(): BackendInfo | null {
 }
 
 function isModuleNotFound(err: unknown, specifier: string): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  if (!e) return false;
-  if (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND") {
-    // a missing dependency *of* the package is a broken install, not a missing package
-    return typeof e.message !== "string" || e.message.includes(`'${specifier}'`) || e.message.includes(`"${specifier}"`);
-  }
-  return false;
+  const msg = (err as { message?: unknown } | null)?.message;
+  if (typeof msg !== "string") return false;
+  // Node: "Cannot find package 'x' imported from ...", "Cannot find module 'x'"; vite/vitest:
+  // 'Could not resolve "x"', "Failed to load url x". The quotes (or end) right after the name keep
+  // a missing file *inside* the package (a broken install: 'x/lib/binding.node') from matching.
+  const name = specifier.replace(/[/\\^$.*+?()[\]{}|-]/g, "\\$&");
+  return (
+    new RegExp(`(cannot find (package|module)|could not resolve) ['"]${name}['"]`, "i").test(msg) ||
+    new RegExp(`failed to load url ${name}(\\s|$)`, "i").test(msg)
+  );
 }
 
 function errMessage(err: unknown): string {
