@@ -141,3 +141,30 @@ export class WasmHeap {
 function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
+
+/** A region that is reused across calls and reallocated (grow-only, ×1.5) when a call needs more. */
+export class GrowableRegion {
+  private ptr = 0;
+  private bytes = 0;
+  constructor(private readonly heap: WasmHeap) {}
+  /** Pointer to at least `bytes` bytes; contents are kept only while no reallocation happens. */
+  get(bytes: number): number {
+    if (bytes > this.bytes || this.ptr === 0) {
+      const size = Math.max(bytes, Math.floor(this.bytes * 1.5));
+      this.heap.free(this.ptr);
+      this.ptr = 0;
+      this.bytes = 0;
+      this.ptr = this.heap.alloc(size);
+      this.bytes = size;
+    }
+    return this.ptr;
+  }
+  get capacity(): number {
+    return this.bytes;
+  }
+  release(): void {
+    this.heap.free(this.ptr);
+    this.ptr = 0;
+    this.bytes = 0;
+  }
+}

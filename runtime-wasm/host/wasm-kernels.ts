@@ -10,6 +10,7 @@
  */
 import type { CsrHandle, SparseKernels } from "./kernel-api.js";
 import { WasmRuntime, type WasmVariant } from "./wasm-module.js";
+import { GrowableRegion } from "./heap.js";
 
 export interface WasmKernelOptions {
   /** "release" (default) or "debug" (assertions on). */
@@ -76,32 +77,13 @@ class WasmCsr implements CsrHandle {
   }
 }
 
-/** A reusable scratch region that grows (never shrinks) to the largest request. */
-class Scratch {
-  private ptr = 0;
-  private bytes = 0;
-  constructor(private readonly rt: WasmRuntime) {}
-  get(bytes: number): number {
-    if (bytes > this.bytes) {
-      // grow geometrically so a slowly rising size does not reallocate every call
-      const size = Math.max(bytes, Math.floor(this.bytes * 1.5));
-      this.rt.heap.free(this.ptr);
-      this.ptr = 0;
-      this.bytes = 0;
-      this.ptr = this.rt.heap.alloc(size);
-      this.bytes = size;
-    }
-    return this.ptr;
-  }
-}
-
 export class WasmSparseKernels implements SparseKernels {
   readonly name: string;
-  private readonly scratch: Scratch[];
+  private readonly scratch: GrowableRegion[];
 
   constructor(readonly runtime: WasmRuntime) {
     this.name = runtime.variant === "debug" ? "wasm-simd-debug" : "wasm-simd";
-    this.scratch = [new Scratch(runtime), new Scratch(runtime), new Scratch(runtime)];
+    this.scratch = [new GrowableRegion(runtime.heap), new GrowableRegion(runtime.heap), new GrowableRegion(runtime.heap)];
   }
 
   csr(rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, cols: number): CsrHandle {

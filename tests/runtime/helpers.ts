@@ -96,3 +96,77 @@ export class Mem {
     this.ptrs = [];
   }
 }
+
+import type { Ticket, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
+
+export interface TicketSpec {
+  nodes: number;
+  /** widths: [inFeatures, hidden..., numClasses] */
+  widths: number[];
+  /** per layer: "dense" or "csr" weights */
+  formats?: ("dense" | "csr")[];
+  /** per layer weight density (1 = no pruning) */
+  densities?: number[];
+  edgeProb?: number;
+  /** fraction of nodes with no edges at all (not even a self-loop) */
+  isolated?: number;
+  featureDensity?: number;
+  withFeatures?: boolean;
+  bias?: boolean;
+}
+
+/** A random small GCN Ticket. */
+export function randomTicket(rng: TestRng, s: TicketSpec): Ticket {
+  const n = s.nodes;
+  const rowPtr = new Int32Array(n + 1);
+  const colIdx: number[] = [];
+  const coef: number[] = [];
+  for (let v = 0; v < n; v++) {
+    if (rng.next() >= (s.isolated ?? 0.1)) {
+      for (let u = 0; u < n; u++) {
+        if (u === v || rng.next() < (s.edgeProb ?? 0.1)) {
+          colIdx.push(u);
+          coef.push(0.05 + rng.next() * 0.5);
+        }
+      }
+    }
+    rowPtr[v + 1] = colIdx.length;
+  }
+  const layers: TicketLayer[] = [];
+  for (let l = 0; l + 1 < s.widths.length; l++) {
+    const fin = s.widths[l];
+    const fout = s.widths[l + 1];
+    const density = s.densities?.[l] ?? 1;
+    const m = randomCsr(rng, fin, fout, density);
+    const weight: WeightMatrix =
+      (s.formats?.[l] ?? "dense") === "csr"
+        ? { format: "csr", ...m }
+        : { format: "dense", rows: fin, cols: fout, data: csrToDenseData(m.rows, m.cols, m.rowPtr, m.colIdx, m.values) };
+    layers.push({
+      kind: "gcn",
+      inFeatures: fin,
+      outFeatures: fout,
+      weight,
+      bias: s.bias === false ? null : randomDense(rng, fout),
+      activation: l + 2 < s.widths.length ? "relu" : "none",
+    });
+  }
+  return {
+    version: 1,
+    numClasses: s.widths[s.widths.length - 1],
+    graph: { numNodes: n, rowPtr, colIdx: Int32Array.from(colIdx), coef: Float32Array.from(coef) },
+    layers,
+    features: s.withFeatures === false ? null : randomCsr(rng, n, s.widths[0], s.featureDensity ?? 0.1, 0.05),
+    meta: {
+      dataset: "random", model: "gcn", method: "test", seed: 0, graphSparsity: 0, weightSparsity: 0,
+      edgesDense: colIdx.length, weightsDense: 0, macsDense: 0, macsTicket: 0, valAccuracy: 0, testAccuracy: 0,
+      denseTestAccuracy: 0, trainingSeconds: 0, createdAt: "1970-01-01T00:00:00Z",
+    },
+  };
+}
+
+function csrToDenseData(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array): Float32Array {
+  const d = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) d[r * cols + colIdx[k]] = values[k];
+  return d;
+}

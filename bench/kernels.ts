@@ -1,0 +1,238 @@
+/**
+ * Micro-benchmark of the wasm kernels against the plain TypeScript references, at Cora sizes.
+ * Run by hand:  npx tsx bench/kernels.ts [--quick]
+ * Prints medians (ms), GFLOP/s (2 flops per MAC) and the speed-up over the reference.
+ */
+import { WasmRuntime } from "../runtime-wasm/host/wasm-module.js";
+import { loadWasmKernels } from "../runtime-wasm/host/wasm-kernels.js";
+import { referenceKernels, refSpmmCsr, refGemm, refDenseTimesSparseW, refSpgemm } from "../runtime-wasm/host/reference.js";
+import { csrTranspose, type CsrMatrix } from "../ticket/csr.js";
+
+const quick = process.argv.includes("--quick");
+const BUDGET_MS = quick ? 300 : 1500;
+
+class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+const rng = new Rng(42);
+
+function dense(len: number, zeroFraction = 0): Float32Array {
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) a[i] = rng.next() < zeroFraction ? 0 : rng.next() * 2 - 1;
+  return a;
+}
+
+/** rows × cols CSR with exactly ~nnz entries spread uniformly (distinct, ascending per row). */
+function csr(rows: number, cols: number, nnz: number): CsrMatrix {
+  const perRow: number[][] = Array.from({ length: rows }, () => []);
+  const seen = new Set<number>();
+  while (seen.size < nnz) {
+    const key = Math.floor(rng.next() * rows) * cols + Math.floor(rng.next() * cols);
+    if (!seen.has(key)) {
+      seen.add(key);
+      perRow[Math.floor(key / cols)].push(key % cols);
+    }
+  }
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    perRow[r].sort((a, b) => a - b);
+    for (const c of perRow[r]) {
+      colIdx[k] = c;
+      values[k++] = rng.next() * 2 - 1;
+    }
+    rowPtr[r + 1] = k;
+  }
+  return { rows, cols, rowPtr, colIdx, values };
+}
+
+/** A Cora-like graph: 2708 nodes, 13264 entries (10556 edges + 2708 self-loops), power-law-ish degrees. */
+function coraGraph(): CsrMatrix {
+  const n = 2708;
+  const edges = new Set<number>();
+  for (let i = 0; i < n; i++) edges.add(i * n + i);
+  while (edges.size < 13264) {
+    const a = Math.floor(rng.next() * n);
+    const b = Math.floor(Math.pow(rng.next(), 2) * n); // skewed: some hubs
+    if (a === b) continue;
+    edges.add(a * n + b);
+    if (edges.size < 13264) edges.add(b * n + a);
+  }
+  const keys = [...edges].sort((x, y) => x - y);
+  const rowPtr = new Int32Array(n + 1);
+  const colIdx = new Int32Array(keys.length);
+  const values = new Float32Array(keys.length);
+  keys.forEach((key, k) => {
+    rowPtr[Math.floor(key / n) + 1]++;
+    colIdx[k] = key % n;
+    values[k] = 0.1 + 0.2 * rng.next();
+  });
+  for (let i = 0; i < n; i++) rowPtr[i + 1] += rowPtr[i];
+  return { rows: n, cols: n, rowPtr, colIdx, values };
+}
+
+function median(fn: () => void, budgetMs = BUDGET_MS, maxReps = 200): number {
+  fn(); // warm-up
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (times.length < 3 || (performance.now() - t0 < budgetMs && times.length < maxReps)) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+    if (times.length >= 1 && performance.now() - t0 > budgetMs * 4) break; // slow reference: stop early
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+interface Row {
+  name: string;
+  macs: number;
+  wasm: number;
+  ref: number | null;
+}
+const rows: Row[] = [];
+function report(name: string, macs: number, wasm: number, ref: number | null): void {
+  rows.push({ name, macs, wasm, ref });
+  const g = (ms: number) => ((2 * macs) / (ms * 1e6)).toFixed(2);
+  console.log(
+    [
+      name.padEnd(48),
+      wasm.toFixed(3).padStart(9),
+      g(wasm).padStart(8),
+      (ref === null ? "—" : ref.toFixed(1)).padStart(10),
+      (ref === null ? "—" : g(ref)).padStart(8),
+      (ref === null ? "—" : (ref / wasm).toFixed(1) + "×").padStart(8),
+    ].join(" "),
+  );
+}
+
+const rt = WasmRuntime.create("release");
+const ex = rt.exports;
+const heap = rt.heap;
+const put = (a: Float32Array | Int32Array) => (a instanceof Int32Array ? heap.allocI32(a) : heap.allocF32(a));
+const putCsr = (m: CsrMatrix) => ({ rowPtr: put(m.rowPtr), colIdx: put(m.colIdx), values: put(m.values) });
+
+console.log(`fastglt kernel bench (${quick ? "quick" : "full"}), medians; GFLOP/s = 2·MACs/time; Node ${process.version}`);
+console.log(["kernel".padEnd(48), "wasm ms".padStart(9), "GFLOP/s".padStart(8), "ref ms".padStart(10), "GFLOP/s".padStart(8), "speedup".padStart(8)].join(" "));
+
+// 1. SpMM Â·H at Cora size
+{
+  const g = coraGraph();
+  const f = 512;
+  const b = dense(g.cols * f);
+  const p = putCsr(g);
+  const bp = put(b);
+  const out = heap.alloc(g.rows * f * 4);
+  const macs = g.colIdx.length * f;
+  const w = median(() => ex.f32_spmm_csr(g.rows, f, g.cols, p.rowPtr, p.colIdx, p.values, bp, 0, 0, out));
+  const refH = referenceKernels.csr(g.rowPtr, g.colIdx, g.values, g.cols);
+  const refOut = new Float32Array(g.rows * f);
+  const r = median(() => referenceKernels.spmm(refH, b, f, refOut));
+  report(`spmm Â·H 2708² nnz=${g.colIdx.length} F=512`, macs, w, r);
+  // through the SparseKernels interface (copies B in, out back)
+  const sk = loadWasmKernels();
+  const h = sk.csr(g.rowPtr, g.colIdx, g.values, g.cols);
+  const o2 = new Float32Array(g.rows * f);
+  const w2 = median(() => sk.spmm(h, b, f, o2));
+  report("  same via SparseKernels.spmm (with copies)", macs, w2, r);
+  const sd = new Float32Array(g.colIdx.length);
+  const w3 = median(() => sk.sddmm(h, b, b, f, sd));
+  const r3 = median(() => referenceKernels.sddmm(refH, b, b, f, sd));
+  report("sddmm 2708² nnz=13264 F=512 (SparseKernels)", macs, w3, r3);
+  const f7 = 7;
+  const b7 = dense(g.cols * f7);
+  const b7p = put(b7);
+  const w4 = median(() => ex.f32_spmm_csr(g.rows, f7, g.cols, p.rowPtr, p.colIdx, p.values, b7p, 0, 0, out));
+  const r4 = median(() => refSpmmCsr(g, b7, f7));
+  report("spmm Â·T 2708² nnz=13264 F=7", g.colIdx.length * f7, w4, r4);
+}
+
+// 2. sparse features × dense weights (layer 1)
+const X = csr(2708, 1433, 49216);
+const px = putCsr(X);
+{
+  const f = 512;
+  const W = dense(1433 * f);
+  const wp = put(W);
+  const out = heap.alloc(2708 * f * 4);
+  const macs = X.colIdx.length * f;
+  const w = median(() => ex.f32_spmm_csr(X.rows, f, X.cols, px.rowPtr, px.colIdx, px.values, wp, 0, 0, out));
+  const r = median(() => refSpmmCsr(X, W, f));
+  report("X·W  X 2708×1433 csr nnz=49k, W dense ×512", macs, w, r);
+  for (const density of [0.5, 0.2, 0.05]) {
+    const Ws = csr(1433, f, Math.round(1433 * f * density));
+    const pw = putCsr(Ws);
+    const smacs = (() => {
+      let s = 0;
+      for (let k = 0; k < X.colIdx.length; k++) s += Ws.rowPtr[X.colIdx[k] + 1] - Ws.rowPtr[X.colIdx[k]];
+      return s;
+    })();
+    const ws = median(() => ex.f32_spgemm_csr(X.rows, X.cols, f, px.rowPtr, px.colIdx, px.values, pw.rowPtr, pw.colIdx, pw.values, 0, 0, out));
+    const rs = median(() => refSpgemm(X, Ws), BUDGET_MS, 20);
+    report(`X·W  W csr density ${density} (spgemm)`, smacs, ws, rs);
+  }
+}
+
+// 3. dense GEMM
+for (const [m, k, n] of [[2708, 512, 7], [2708, 1433, 512], [2708, 512, 512]]) {
+  const a = dense(m * k);
+  const b = dense(k * n);
+  const ap = put(a);
+  const bp = put(b);
+  const packed = heap.alloc(ex.f32_gemm_packed_size(k, n) * 4);
+  ex.f32_gemm_pack_b(k, n, bp, n, packed);
+  const c = heap.alloc(m * n * 4);
+  const macs = m * k * n;
+  const w = median(() => ex.f32_gemm(m, n, k, ap, k, packed, 0, 0, c, n));
+  const r = macs > 1e8 && quick ? null : median(() => refGemm(m, n, k, a, b), BUDGET_MS, 5);
+  report(`gemm ${m}×${k}×${n}`, macs, w, r);
+  heap.free(c);
+  heap.free(packed);
+}
+
+// 4. dense activations × sparse weights (hidden layers), vs dense GEMM on the same weights
+for (const [fin, fout] of [[512, 512], [512, 7]]) {
+  const n = 2708;
+  const h = dense(n * fin, 0.5); // post-ReLU
+  const hp = put(h);
+  const out = heap.alloc(n * fout * 4);
+  const scratch = heap.alloc(ex.f32_spmm_w_nm_scratch(fin, fout));
+  const ht = heap.alloc(n * fin * 4);
+  ex.f32_transpose(n, fin, hp, ht);
+  for (const density of [0.5, 0.33, 0.2, 0.05]) {
+    const W = csr(fin, fout, Math.max(1, Math.round(fin * fout * density)));
+    const Wt = csrTranspose(W);
+    const pw = putCsr(W);
+    const pwt = putCsr(Wt);
+    const macs = n * W.colIdx.length;
+    const wNm = median(() => ex.f32_spmm_w_nm(n, fin, fout, hp, pwt.rowPtr, pwt.colIdx, pwt.values, 0, 0, out, scratch));
+    const r = median(() => refDenseTimesSparseW(h, n, W), BUDGET_MS, 10);
+    report(`H·W  ${n}×${fin} · ${fin}×${fout} d=${density} nm(16-tile)`, macs, wNm, r);
+    const wFm = median(() => ex.f32_spmm_w_fm(n, fin, fout, ht, pwt.rowPtr, pwt.colIdx, pwt.values, 0, 0, out));
+    report(`  same, feature-major in/out (no transposes)`, macs, wFm, r);
+    const wAx = median(() => ex.f32_spmm_w_axpy(n, fin, fout, hp, pw.rowPtr, pw.colIdx, pw.values, 0, 0, out));
+    report(`  same, node-major row-axpy (skips zeros)`, macs, wAx, r);
+    // dense GEMM on the densified weights for comparison
+    const Wd = new Float32Array(fin * fout);
+    for (let i = 0; i < fin; i++) for (let q = W.rowPtr[i]; q < W.rowPtr[i + 1]; q++) Wd[i * fout + W.colIdx[q]] = W.values[q];
+    const wdp = put(Wd);
+    const packed = heap.alloc(ex.f32_gemm_packed_size(fin, fout) * 4);
+    ex.f32_gemm_pack_b(fin, fout, wdp, fout, packed);
+    const wG = median(() => ex.f32_gemm(n, fout, fin, hp, fin, packed, 0, 0, out, fout));
+    report(`  same, dense gemm (${(n * fin * fout / 1e6).toFixed(0)}M MACs; GFLOP/s on nnz)`, macs, wG, r);
+  }
+}
+
+console.log(`\nwasm heap: ${(heap.memoryBytes / 2 ** 20).toFixed(0)} MiB linear memory`);

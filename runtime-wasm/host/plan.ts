@@ -1,0 +1,206 @@
+/**
+ * The plan, made once when a model is created (pure TypeScript, no wasm):
+ *  1. dead units: hidden units no later layer reads (all-zero row in the next weight matrix) are
+ *     dropped from both weight matrices and the bias, from the last layer backwards; input
+ *     features no weight reads are marked so sparse inputs skip them;
+ *  2. per layer, the order: Â·(H·W) (transform first) or (Â·H)·W (aggregate first), whichever
+ *     multiplies Â by the narrower matrix (the weight MACs are the same either way); sparse input
+ *     features are always transformed first;
+ *  3. per layer and input kind, sparse or dense weight kernel by weight density, against fixed
+ *     thresholds measured with bench/kernels.ts (a measured warm-up choice can replace them).
+ */
+import type { Ticket } from "../../ticket/ticket.js";
+import { weightToDense } from "./reference.js";
+
+/**
+ * Densities at or below which the sparse-weight kernels beat the dense ones (bench/kernels.ts on
+ * the project machine): dense activations, f32_spmm_w_nm vs f32_gemm, cross near 0.6;
+ * sparse input features, f32_spgemm_csr (scalar scatter) vs f32_spmm_csr on dense weights,
+ * cross near 0.1.
+ */
+export const SPARSE_WEIGHT_MAX_DENSITY_DENSE_INPUT = 0.5;
+export const SPARSE_WEIGHT_MAX_DENSITY_SPARSE_INPUT = 0.1;
+
+export type InputKind = "csr" | "dense";
+export type Order = "transform-first" | "aggregate-first";
+export type WeightKernel = "sparse" | "dense";
+
+export interface PlanOptions {
+  /** force the order of every dense-input layer (tests); default: by cost */
+  order?: "auto" | Order;
+  /** force the weight kernel of every layer (tests); default: by density */
+  weightKernel?: "auto" | WeightKernel;
+  /** override SPARSE_WEIGHT_MAX_DENSITY_DENSE_INPUT */
+  sparseDensityDenseInput?: number;
+  /** override SPARSE_WEIGHT_MAX_DENSITY_SPARSE_INPUT */
+  sparseDensitySparseInput?: number;
+  /** drop dead hidden units (default true) */
+  dropDeadUnits?: boolean;
+}
+
+export interface LayerPlan {
+  index: number;
+  /** width after dropping dead units (the input width of layer 0 is never reduced) */
+  inFeatures: number;
+  outFeatures: number;
+  /** compacted weights, dense row-major inFeatures × outFeatures */
+  weight: Float32Array;
+  nnz: number;
+  density: number;
+  bias: Float32Array | null;
+  relu: boolean;
+  /** order for a dense input (a sparse input is always transformed first) */
+  order: Order;
+  /** weight kernel for a dense input / for a sparse (CSR) input */
+  kernelDense: WeightKernel;
+  kernelCsr: WeightKernel;
+  /** hidden units of the original layer kept, in order (original output indices) */
+  keptUnits: Int32Array;
+}
+
+export interface Plan {
+  numNodes: number;
+  numEdges: number;
+  numClasses: number;
+  layers: LayerPlan[];
+  /** per input feature of layer 0: 1 if some weight reads it */
+  featureUsed: Uint8Array;
+  usedFeatures: number;
+  droppedUnits: number;
+}
+
+export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
+  const n = ticket.graph.numNodes;
+  const numEdges = ticket.graph.rowPtr[n];
+  const L = ticket.layers.length;
+  const ws = ticket.layers.map((l) => Float32Array.from(weightToDense(l.weight)));
+  const biases = ticket.layers.map((l) => (l.bias ? Float32Array.from(l.bias) : null));
+  const ins = ticket.layers.map((l) => l.inFeatures);
+  const outs = ticket.layers.map((l) => l.outFeatures);
+  const kept: Int32Array[] = outs.map((o) => Int32Array.from({ length: o }, (_, i) => i));
+  let dropped = 0;
+
+  if (opts.dropDeadUnits ?? true) {
+    for (let l = L - 1; l >= 1; l--) {
+      // rows of W_l (inputs of layer l = outputs of layer l − 1) that some kept weight reads
+      const rows = ins[l];
+      const cols = outs[l];
+      const w = ws[l];
+      const live: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        let any = false;
+        for (let j = 0; j < cols && !any; j++) any = w[i * cols + j] !== 0;
+        if (any) live.push(i);
+      }
+      if (live.length === rows) continue;
+      dropped += rows - live.length;
+      // compact W_l rows
+      const wl = new Float32Array(live.length * cols);
+      live.forEach((i, r) => wl.set(w.subarray(i * cols, (i + 1) * cols), r * cols));
+      ws[l] = wl;
+      ins[l] = live.length;
+      // compact W_{l−1} columns, its bias and kept-unit list
+      const pr = ins[l - 1];
+      const pc = outs[l - 1];
+      const wp = ws[l - 1];
+      const wc = new Float32Array(pr * live.length);
+      for (let i = 0; i < pr; i++) live.forEach((j, c) => (wc[i * live.length + c] = wp[i * pc + j]));
+      ws[l - 1] = wc;
+      outs[l - 1] = live.length;
+      const b = biases[l - 1];
+      if (b) biases[l - 1] = Float32Array.from(live, (j) => b[j]);
+      kept[l - 1] = Int32Array.from(live, (j) => kept[l - 1][j]);
+    }
+  }
+
+  const featureUsed = new Uint8Array(ins[0]);
+  let usedFeatures = 0;
+  for (let i = 0; i < ins[0]; i++) {
+    const row = ws[0].subarray(i * outs[0], (i + 1) * outs[0]);
+    if (row.some((v) => v !== 0)) {
+      featureUsed[i] = 1;
+      usedFeatures++;
+    }
+  }
+
+  const thrDense = opts.sparseDensityDenseInput ?? SPARSE_WEIGHT_MAX_DENSITY_DENSE_INPUT;
+  const thrCsr = opts.sparseDensitySparseInput ?? SPARSE_WEIGHT_MAX_DENSITY_SPARSE_INPUT;
+  const layers: LayerPlan[] = ticket.layers.map((layer, l) => {
+    const w = ws[l];
+    let nnz = 0;
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
+    const density = w.length === 0 ? 0 : nnz / w.length;
+    const force = opts.weightKernel && opts.weightKernel !== "auto" ? opts.weightKernel : null;
+    const order: Order =
+      opts.order && opts.order !== "auto" ? opts.order : ins[l] < outs[l] ? "aggregate-first" : "transform-first";
+    return {
+      index: l,
+      inFeatures: ins[l],
+      outFeatures: outs[l],
+      weight: w,
+      nnz,
+      density,
+      bias: biases[l],
+      relu: layer.activation === "relu",
+      order,
+      kernelDense: force ?? (density <= thrDense ? "sparse" : "dense"),
+      kernelCsr: force ?? (density <= thrCsr ? "sparse" : "dense"),
+      keptUnits: kept[l],
+    };
+  });
+  return { numNodes: n, numEdges, numClasses: ticket.numClasses, layers, featureUsed, usedFeatures, droppedUnits: dropped };
+}
+
+/** One executed step, for reports. */
+export interface StepInfo {
+  layer: number;
+  op: "transform" | "aggregate";
+  kernel: string;
+  /** rows × inner → cols */
+  shape: string;
+  macs: number;
+}
+
+/**
+ * The steps and MACs a run executes for an input of the given kind. `inputNnzPerFeature` (CSR
+ * inputs) gives, per input feature, how many stored entries the input has; it sets the MACs of
+ * the sparse first layer.
+ */
+export function planSteps(plan: Plan, input: InputKind, inputNnzPerFeature?: ArrayLike<number>): StepInfo[] {
+  const steps: StepInfo[] = [];
+  const n = plan.numNodes;
+  const e = plan.numEdges;
+  plan.layers.forEach((lp, l) => {
+    const fin = lp.inFeatures;
+    const fout = lp.outFeatures;
+    const agg = (f: number): StepInfo => ({ layer: l, op: "aggregate", kernel: "f32_spmm_csr (Â)", shape: `${n} × ${n} (nnz ${e}) → ${f}`, macs: e * f });
+    if (l === 0 && input === "csr") {
+      let macs = 0;
+      const counts = inputNnzPerFeature ?? new Array<number>(fin).fill(0);
+      const rowNnz = rowCounts(lp);
+      for (let i = 0; i < fin; i++) if (plan.featureUsed[i]) macs += counts[i] * (lp.kernelCsr === "sparse" ? rowNnz[i] : fout);
+      steps.push({
+        layer: l, op: "transform",
+        kernel: lp.kernelCsr === "sparse" ? "f32_spgemm_csr (X csr · W csr)" : "f32_spmm_csr (X csr · W dense)",
+        shape: `${n} × ${fin} → ${fout}`, macs,
+      });
+      steps.push(agg(fout));
+      return;
+    }
+    const transform: StepInfo = {
+      layer: l, op: "transform",
+      kernel: lp.kernelDense === "sparse" ? "f32_spmm_w_nm (H · W csr)" : "f32_gemm (H · W dense)",
+      shape: `${n} × ${fin} → ${fout}`,
+      macs: lp.kernelDense === "sparse" ? n * lp.nnz : n * fin * fout,
+    };
+    if (lp.order === "aggregate-first") steps.push(agg(fin), transform);
+    else steps.push(transform, agg(fout));
+  });
+  return steps;
+}
+
+function rowCounts(lp: LayerPlan): Int32Array {
+  const c = new Int32Array(lp.inFeatures);
+  for (let i = 0; i < lp.inFeatures; i++) for (let j = 0; j < lp.outFeatures; j++) if (lp.weight[i * lp.outFeatures + j] !== 0) c[i]++;
+  return c;
+}
