@@ -1,0 +1,487 @@
+/**
+ * The .glt file: encode a Ticket to bytes and decode it back, rejecting anything inconsistent.
+ *
+ * Layout (schema and field meanings in ticket.proto):
+ *   [0..4)  magic "FGLT"    [4..8)  u32 LE format version    [8..)  GltFile { format_version,
+ *   crc32, payload = TicketPayload }, the crc32 (IEEE) taken over the payload bytes.
+ *
+ * Imported by the edge runtime: depends on protobufjs/minimal (through the generated schema) only:
+ * no fs, no path, no tfjs, no onnxruntime, no `new Function`.
+ */
+import { denseToCsr, csrToDense, type CsrMatrix } from "../ticket/csr.js";
+import {
+  type Activation,
+  type LayerKind,
+  type Ticket,
+  type TicketLayer,
+  type TicketMeta,
+  type WeightMatrix,
+} from "../ticket/ticket.js";
+import { crc32 } from "./crc32.js";
+import { TicketFormatError } from "./errors.js";
+import * as S from "./generated/ticket-schema.js";
+import { MAX_DIM, META_FIELDS, validateRowPtr, validateTicket } from "./validate.js";
+
+export { TicketFormatError } from "./errors.js";
+export { validateTicket } from "./validate.js";
+export { crc32 } from "./crc32.js";
+
+/** "FGLT" */
+export const GLT_MAGIC: Readonly<Uint8Array> = new Uint8Array([0x46, 0x47, 0x4c, 0x54]);
+/** The file format version this module writes and the only one it reads. */
+export const GLT_FORMAT_VERSION = 1;
+export const GLT_HEADER_BYTES = 8;
+
+export interface EncodeOptions {
+  /**
+   * How each layer's weights are stored. "auto" (default): CSR when its bytes (row pointers + column
+   * indices + f32 values) are fewer than dense f32 bytes, else dense. "keep": as in memory. "csr" /
+   * "dense": force. Converting dense to CSR drops entries equal to 0 (so a −0 comes back as +0).
+   */
+  weightFormat?: "auto" | "keep" | "csr" | "dense";
+  /**
+   * How index arrays are stored. "auto" (default): the fewest bytes among u16 (when the largest
+   * entry fits), u32 and, for CSR column indices of weights and features, delta varints.
+   * "fixed": u16 when it fits, else u32. "u32": always u32.
+   */
+  indexEncoding?: "auto" | "fixed" | "u32";
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function fail(where: string, problem: string): never {
+  throw new TicketFormatError(where, problem);
+}
+
+// ------------------------------------------------------------------------------------------
+// Encoding
+
+function maxOf(a: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
+}
+
+function fixedWidth(max: number, opts: EncodeOptions): 2 | 4 {
+  return opts.indexEncoding === "u32" || max > 0xffff ? 4 : 2;
+}
+
+function packFixed(a: Int32Array, w: 2 | 4): S.IndexArray {
+  let data: Uint8Array;
+  if (w === 4 && LITTLE_ENDIAN) {
+    data = new Uint8Array(a.buffer, a.byteOffset, a.byteLength); // entries are >= 0: same bits as u32
+  } else if (w === 2 && LITTLE_ENDIAN) {
+    data = new Uint8Array(new Uint16Array(a).buffer);
+  } else {
+    data = new Uint8Array(a.length * w);
+    const dv = new DataView(data.buffer);
+    for (let i = 0; i < a.length; i++) {
+      if (w === 2) dv.setUint16(2 * i, a[i], true);
+      else dv.setUint32(4 * i, a[i], true);
+    }
+  }
+  return S.createIndexArray({ encoding: w === 2 ? S.IndexEncoding.INDEX_U16 : S.IndexEncoding.INDEX_U32, data });
+}
+
+/** Row pointers and graph arrays: fixed width only. */
+function packIndices(a: Int32Array, opts: EncodeOptions): S.IndexArray {
+  return packFixed(a, fixedWidth(maxOf(a), opts));
+}
+
+function varintLen(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Bytes of a CSR matrix's column indices as delta varints (rows must ascend strictly). */
+function deltaVarintBytes(rowPtr: Int32Array, colIdx: Int32Array, rows: number): number {
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    let prev = -1;
+    for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+      n += varintLen(colIdx[k] - prev - 1);
+      prev = colIdx[k];
+    }
+  }
+  return n;
+}
+
+function packDeltaVarint(rowPtr: Int32Array, colIdx: Int32Array, rows: number, size: number): S.IndexArray {
+  const data = new Uint8Array(size);
+  let pos = 0;
+  for (let r = 0; r < rows; r++) {
+    let prev = -1;
+    for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+      let v = colIdx[k] - prev - 1;
+      prev = colIdx[k];
+      while (v >= 0x80) {
+        data[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      data[pos++] = v;
+    }
+  }
+  return S.createIndexArray({ encoding: S.IndexEncoding.INDEX_DELTA_VARINT, data });
+}
+
+/** How a CSR matrix's column indices are stored, and their bytes. */
+function colIdxPlan(m: CsrMatrix, opts: EncodeOptions): { delta: boolean; width: 2 | 4; bytes: number } {
+  const nnz = m.rowPtr[m.rows];
+  const width = fixedWidth(maxOf(m.colIdx), opts);
+  const fixed = nnz * width;
+  if ((opts.indexEncoding ?? "auto") !== "auto" || nnz === 0) return { delta: false, width, bytes: fixed };
+  const delta = deltaVarintBytes(m.rowPtr, m.colIdx, m.rows);
+  return delta < fixed ? { delta: true, width, bytes: delta } : { delta: false, width, bytes: fixed };
+}
+
+/** Bytes of a CSR matrix's arrays as this encoder would store them (framing of a few bytes ignored). */
+export function csrStorageBytes(m: CsrMatrix, opts: EncodeOptions = {}): number {
+  const nnz = m.rowPtr[m.rows];
+  return (m.rows + 1) * fixedWidth(nnz, opts) + colIdxPlan(m, opts).bytes + 4 * nnz;
+}
+
+function packF32(a: Float32Array): S.ValueArray {
+  let data: Uint8Array;
+  if (LITTLE_ENDIAN) data = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  else {
+    data = new Uint8Array(a.length * 4);
+    const dv = new DataView(data.buffer);
+    for (let i = 0; i < a.length; i++) dv.setFloat32(4 * i, a[i], true);
+  }
+  return S.createValueArray({ type: S.ValueType.VALUE_TYPE_F32, data });
+}
+
+function csrMsg(m: CsrMatrix, opts: EncodeOptions): S.CsrMatrix {
+  const plan = colIdxPlan(m, opts);
+  return S.createCsrMatrix({
+    rows: m.rows,
+    cols: m.cols,
+    rowPtr: packIndices(m.rowPtr, opts),
+    colIdx: plan.delta ? packDeltaVarint(m.rowPtr, m.colIdx, m.rows, plan.bytes) : packFixed(m.colIdx, plan.width),
+    values: packF32(m.values),
+  });
+}
+
+/** Bytes of a layer's weight arrays stored as CSR and as dense (framing of a few bytes ignored). */
+export function weightStorageBytes(w: WeightMatrix, opts: EncodeOptions = {}): { csr: number; dense: number } {
+  const dense = w.rows * w.cols * 4;
+  if (w.format === "dense") {
+    let nnz = 0;
+    for (let i = 0; i < w.data.length; i++) if (w.data[i] !== 0) nnz++;
+    if (4 * nnz >= dense) return { csr: Infinity, dense }; // the values alone are no smaller
+    return { csr: csrStorageBytes(denseToCsr(w), opts), dense };
+  }
+  return { csr: csrStorageBytes(w, opts), dense };
+}
+
+function chooseFormat(w: WeightMatrix, opts: EncodeOptions): "csr" | "dense" {
+  const mode = opts.weightFormat ?? "auto";
+  if (mode === "keep") return w.format;
+  if (mode === "csr" || mode === "dense") return mode;
+  const s = weightStorageBytes(w, opts);
+  return s.csr < s.dense ? "csr" : "dense";
+}
+
+const KIND_TO_WIRE: Record<LayerKind, number> = { gcn: S.LayerKind.LAYER_KIND_GCN };
+const ACT_TO_WIRE: Record<Activation, number> = { none: S.Activation.ACTIVATION_NONE, relu: S.Activation.ACTIVATION_RELU };
+
+function layerMsg(l: TicketLayer, opts: EncodeOptions): S.Layer {
+  const m = S.createLayer({
+    kind: KIND_TO_WIRE[l.kind],
+    inFeatures: l.inFeatures,
+    outFeatures: l.outFeatures,
+    activation: ACT_TO_WIRE[l.activation],
+    bias: l.bias === null ? null : packF32(l.bias),
+  });
+  const w = l.weight;
+  if (chooseFormat(w, opts) === "csr") {
+    m.weightCsr = csrMsg(w.format === "csr" ? w : denseToCsr(w), opts);
+  } else {
+    const data = w.format === "dense" ? w.data : csrToDense(w).data;
+    m.weightDense = S.createDenseMatrix({ rows: w.rows, cols: w.cols, values: packF32(data) });
+  }
+  return m;
+}
+
+/**
+ * The protobuf message for a ticket, without validating it (encodeTicket validates first).
+ * Exposed for tools and tests that need to build or inspect the payload message directly.
+ */
+export function ticketToMessage(t: Ticket, opts: EncodeOptions = {}): S.TicketPayload {
+  const meta = S.createMeta();
+  for (const k of Object.keys(META_FIELDS) as (keyof TicketMeta)[]) (meta as unknown as Record<string, unknown>)[k] = t.meta[k];
+  return S.createTicketPayload({
+    ticketVersion: t.version,
+    numClasses: t.numClasses,
+    graph: S.createGraph({
+      numNodes: t.graph.numNodes,
+      rowPtr: packIndices(t.graph.rowPtr, opts),
+      colIdx: packIndices(t.graph.colIdx, opts),
+      coef: packF32(t.graph.coef),
+    }),
+    layers: t.layers.map((l) => layerMsg(l, opts)),
+    features: t.features === null ? null : csrMsg(t.features, opts),
+    meta,
+  });
+}
+
+/** Wraps payload bytes in the container: magic, version, GltFile { version, crc32, payload }. */
+export function sealPayload(payload: Uint8Array): Uint8Array {
+  const env = S.encodeGltFile(S.createGltFile({ formatVersion: GLT_FORMAT_VERSION, crc32: crc32(payload), payload }));
+  const out = new Uint8Array(GLT_HEADER_BYTES + env.length);
+  out.set(GLT_MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, GLT_FORMAT_VERSION, true);
+  out.set(env, GLT_HEADER_BYTES);
+  return out;
+}
+
+/** Validates the ticket (TicketFormatError if inconsistent) and encodes it as a .glt file. */
+export function encodeTicket(t: Ticket, opts: EncodeOptions = {}): Uint8Array {
+  validateTicket(t);
+  return sealPayload(S.encodeTicketPayload(ticketToMessage(t, opts)));
+}
+
+// ------------------------------------------------------------------------------------------
+// Decoding
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * Checks the header, the container and the checksum; returns the payload bytes (a view into
+ * `bytes`). Throws TicketFormatError for a truncated file, wrong magic, unsupported version or a
+ * checksum mismatch.
+ */
+export function openContainer(bytes: Uint8Array): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) fail("", "expected the file's bytes as a Uint8Array");
+  const n = bytes.length;
+  for (let i = 0; i < GLT_MAGIC.length && i < n; i++) {
+    if (bytes[i] !== GLT_MAGIC[i]) {
+      fail("header", `not a .glt file: starts with ${hex(bytes.subarray(0, 4))}, expected magic ${hex(GLT_MAGIC)} ("FGLT")`);
+    }
+  }
+  if (n < GLT_HEADER_BYTES) fail("header", `truncated: the file is ${n} bytes, shorter than the ${GLT_HEADER_BYTES}-byte header`);
+  const version = new DataView(bytes.buffer, bytes.byteOffset, n).getUint32(4, true);
+  if (version !== GLT_FORMAT_VERSION) {
+    fail("header", `unsupported format version ${version} (this decoder reads version ${GLT_FORMAT_VERSION})`);
+  }
+  if (n === GLT_HEADER_BYTES) fail("container", "truncated: nothing after the header");
+  const env = S.decodeGltFile(bytes.subarray(GLT_HEADER_BYTES), "container");
+  if (env.formatVersion !== version) {
+    fail("container.formatVersion", `${env.formatVersion} does not match the header's version ${version}`);
+  }
+  if (env.payload.length === 0) fail("container.payload", "missing (truncated file?)");
+  const actual = crc32(env.payload);
+  if (actual !== env.crc32) {
+    fail(
+      "container",
+      `checksum mismatch: stored crc32 ${env.crc32.toString(16).padStart(8, "0")}, payload hashes to ` +
+        `${actual.toString(16).padStart(8, "0")} (the file is corrupted)`,
+    );
+  }
+  return env.payload;
+}
+
+function fixedWidthOf(a: S.IndexArray, where: string): 2 | 4 {
+  if (a.encoding === S.IndexEncoding.INDEX_U16) return 2;
+  if (a.encoding === S.IndexEncoding.INDEX_U32) return 4;
+  if (a.encoding === 0) fail(`${where}.encoding`, "missing index encoding");
+  if (a.encoding === S.IndexEncoding.INDEX_DELTA_VARINT) {
+    fail(`${where}.encoding`, "INDEX_DELTA_VARINT is only allowed for the column indices of weight and feature matrices");
+  }
+  return fail(`${where}.encoding`, `unknown index encoding enum value ${a.encoding}`);
+}
+
+/**
+ * Fixed-width index array of `count` entries. The byte length is checked against the count the
+ * rest of the file declares (`countFrom` says which) before anything is allocated.
+ */
+function unpackIndices(a: S.IndexArray | null, count: number, where: string, countFrom: string): Int32Array {
+  if (a === null) fail(where, "missing");
+  const w = fixedWidthOf(a, where);
+  if (a.data.length !== count * w) {
+    fail(where, `holds ${a.data.length} bytes, expected ${count * w} (${count} entries of ${w} bytes; ${countFrom})`);
+  }
+  const out = new Int32Array(count);
+  if (w === 2) {
+    if (LITTLE_ENDIAN) {
+      const u16 = new Uint16Array(count);
+      new Uint8Array(u16.buffer).set(a.data);
+      out.set(u16);
+    } else {
+      const dv = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+      for (let i = 0; i < count; i++) out[i] = dv.getUint16(2 * i, true);
+    }
+  } else {
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(a.data);
+    else {
+      const dv = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+      for (let i = 0; i < count; i++) out[i] = dv.getInt32(4 * i, true);
+    }
+    for (let i = 0; i < count; i++) {
+      if (out[i] < 0) fail(where, `entry ${i} = ${out[i] >>> 0} exceeds the int32 range`);
+    }
+  }
+  return out;
+}
+
+/** Column indices stored as per-row delta varints; rowPtr must already be checked. */
+function unpackDeltaVarint(data: Uint8Array, rowPtr: Int32Array, rows: number, cols: number, where: string): Int32Array {
+  const nnz = rowPtr[rows];
+  const n = data.length;
+  if (n < nnz || n > 5 * nnz) {
+    fail(where, `holds ${n} bytes, impossible for ${nnz} delta varints (1 to 5 bytes each; count from rowPtr[${rows}]: row pointers must end at nnz)`);
+  }
+  const out = new Int32Array(nnz);
+  let pos = 0;
+  for (let r = 0; r < rows; r++) {
+    let prev = -1;
+    for (let k = rowPtr[r], e = rowPtr[r + 1]; k < e; k++) {
+      let v = 0;
+      let scale = 1;
+      let b: number;
+      do {
+        if (pos >= n) fail(where, `truncated varint at entry ${k} (row ${r})`);
+        b = data[pos++];
+        if (scale === 0x10000000 && b > 0x0f) fail(where, `varint at entry ${k} (row ${r}) exceeds 32 bits`);
+        v += (b & 0x7f) * scale;
+        scale *= 0x80;
+      } while (b & 0x80);
+      const c = prev + 1 + v;
+      if (c >= cols) fail(where, `entry ${k} (row ${r}) = ${c} is out of range [0, ${cols})`);
+      out[k] = c;
+      prev = c;
+    }
+  }
+  if (pos !== n) fail(where, `${n - pos} bytes left over after ${nnz} delta varints`);
+  return out;
+}
+
+function unpackF32(a: S.ValueArray | null, count: number, where: string, countFrom: string): Float32Array {
+  if (a === null) fail(where, "missing");
+  if (a.type !== S.ValueType.VALUE_TYPE_F32) {
+    if (a.type === 0) fail(`${where}.type`, "missing value type");
+    const name = S.ValueTypeName[a.type];
+    if (name !== undefined) fail(`${where}.type`, `${name} values are not supported by format version ${GLT_FORMAT_VERSION}`);
+    fail(`${where}.type`, `unknown value type enum value ${a.type}`);
+  }
+  if (a.rowScales.length !== 0) fail(`${where}.rowScales`, "only allowed with INT8_ROW_SCALED values");
+  if (a.data.length !== count * 4) {
+    fail(where, `holds ${a.data.length} bytes, expected ${count * 4} (${count} f32 entries; ${countFrom})`);
+  }
+  const out = new Float32Array(count);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(a.data);
+  else {
+    const dv = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+    for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true);
+  }
+  return out;
+}
+
+function dim(n: number, where: string): number {
+  if (n > MAX_DIM) fail(where, `${n} is absurdly large (limit ${MAX_DIM})`);
+  return n;
+}
+
+function unpackCsr(m: S.CsrMatrix, where: string, rows: number, cols: number): CsrMatrix {
+  const rowPtr = unpackIndices(m.rowPtr, rows + 1, `${where}.rowPtr`, `count = rows + 1`);
+  validateRowPtr(`${where}.rowPtr`, rows, rowPtr);
+  const nnz = rowPtr[rows];
+  const ci = m.colIdx;
+  const colIdx =
+    ci !== null && ci.encoding === S.IndexEncoding.INDEX_DELTA_VARINT
+      ? unpackDeltaVarint(ci.data, rowPtr, rows, cols, `${where}.colIdx`)
+      : unpackIndices(ci, nnz, `${where}.colIdx`, `count from rowPtr[${rows}]: row pointers must end at nnz`);
+  const values = unpackF32(m.values, nnz, `${where}.values`, `count from rowPtr[${rows}]: row pointers must end at nnz`);
+  return { rows, cols, rowPtr, colIdx, values };
+}
+
+const KIND_FROM_WIRE: Record<number, LayerKind> = { [S.LayerKind.LAYER_KIND_GCN]: "gcn" };
+const ACT_FROM_WIRE: Record<number, Activation> = {
+  [S.Activation.ACTIVATION_NONE]: "none",
+  [S.Activation.ACTIVATION_RELU]: "relu",
+};
+
+function enumValue<T>(table: Record<number, T>, v: number, where: string, what: string): T {
+  if (v === 0) fail(where, `missing ${what}`);
+  const x = table[v];
+  if (x === undefined) fail(where, `unknown ${what} enum value ${v}`);
+  return x;
+}
+
+function unpackLayer(m: S.Layer, i: number): TicketLayer {
+  const at = `layers[${i}]`;
+  const kind = enumValue(KIND_FROM_WIRE, m.kind, `${at}.kind`, "layer kind");
+  const activation = enumValue(ACT_FROM_WIRE, m.activation, `${at}.activation`, "activation");
+  const fin = dim(m.inFeatures, `${at}.inFeatures`);
+  const fout = dim(m.outFeatures, `${at}.outFeatures`);
+  let weight: WeightMatrix;
+  const wm = m.weightCsr ?? m.weightDense;
+  if (wm === null) fail(`${at}.weight`, "missing");
+  if (wm.rows !== fin || wm.cols !== fout) {
+    fail(`${at}.weight`, `is ${wm.rows} x ${wm.cols}, expected inFeatures x outFeatures = ${fin} x ${fout}`);
+  }
+  if (m.weightCsr !== null) {
+    weight = { format: "csr", ...unpackCsr(m.weightCsr, `${at}.weight`, fin, fout) };
+  } else {
+    const data = unpackF32(m.weightDense!.values, fin * fout, `${at}.weight.values`, `count = inFeatures x outFeatures = ${fin} x ${fout}`);
+    weight = { format: "dense", rows: fin, cols: fout, data };
+  }
+  const bias = m.bias === null ? null : unpackF32(m.bias, fout, `${at}.bias`, `count = outFeatures = ${fout}`);
+  return { kind, inFeatures: fin, outFeatures: fout, weight, bias, activation };
+}
+
+/** Payload message -> Ticket. Sizes are checked against byte lengths before anything is allocated. */
+export function messageToTicket(p: S.TicketPayload): Ticket {
+  const g = p.graph;
+  if (g === null) fail("graph", "missing");
+  const n = dim(g.numNodes, "graph.numNodes");
+  const rowPtr = unpackIndices(g.rowPtr, n + 1, "graph.rowPtr", "count = numNodes + 1");
+  const nnz = rowPtr[n];
+  const nnzFrom = `count from rowPtr[${n}]: row pointers must end at the edge count`;
+  const colIdx = unpackIndices(g.colIdx, nnz, "graph.colIdx", nnzFrom);
+  const coef = unpackF32(g.coef, nnz, "graph.coef", nnzFrom);
+
+  let features: CsrMatrix | null = null;
+  if (p.features !== null) {
+    const rows = dim(p.features.rows, "features.rows");
+    const cols = dim(p.features.cols, "features.cols");
+    if (rows !== n) fail("features.rows", `${rows} but graph.numNodes = ${n} (one feature row per node)`);
+    features = unpackCsr(p.features, "features", rows, cols);
+  }
+  if (p.meta === null) fail("meta", "missing");
+  const meta = {} as Record<string, unknown>;
+  for (const k of Object.keys(META_FIELDS)) meta[k] = (p.meta as unknown as Record<string, unknown>)[k];
+
+  return {
+    version: p.ticketVersion,
+    numClasses: p.numClasses,
+    graph: { numNodes: n, rowPtr, colIdx, coef },
+    layers: p.layers.map(unpackLayer),
+    features,
+    meta: meta as unknown as TicketMeta,
+  };
+}
+
+/** Decodes payload bytes (no container) and validates the result. */
+export function decodePayload(payload: Uint8Array): Ticket {
+  const t = messageToTicket(S.decodeTicketPayload(payload, "payload"));
+  validateTicket(t);
+  return t;
+}
+
+/**
+ * Decodes a .glt file. Returns a Ticket that passed validateTicket, or throws TicketFormatError
+ * saying what is wrong and where; the result shares no memory with `bytes`.
+ */
+export function decodeTicket(bytes: Uint8Array): Ticket {
+  try {
+    return decodePayload(openContainer(bytes));
+  } catch (e) {
+    if (e instanceof TicketFormatError) throw e;
+    // Not expected: every check above throws TicketFormatError. Kept so callers see one error type.
+    const err = e instanceof Error ? e : new Error(String(e));
+    throw new TicketFormatError("", `unexpected ${err.name} while decoding: ${err.message}`, { cause: e });
+  }
+}
+
