@@ -1,4 +1,5 @@
 import type { CsrMatrix, DenseMatrix } from "../../ticket/csr.js";
+import type { Rng } from "../util/rng.js";
 
 export type Features = ({ kind: "csr" } & CsrMatrix) | ({ kind: "dense" } & DenseMatrix);
 
@@ -97,4 +98,58 @@ export function rowNormalise(f: Features): Features {
     if (sum !== 0) for (let c = 0; c < f.cols; c++) data[r * f.cols + c] /= sum;
   }
   return { ...f, data };
+}
+
+/**
+ * A seeded Planetoid-style split over the labelled nodes (label >= 0): `trainPerClass` random nodes
+ * of every class for training, then `numVal` and `numTest` random nodes of the rest. On small
+ * graphs it is capped: a class gives at most half its nodes to training, and val/test share the
+ * remaining labelled nodes in the ratio numVal : numTest. Index arrays are sorted. O(N).
+ */
+export function seededSplit(
+  labels: Int32Array,
+  numClasses: number,
+  rng: Rng,
+  opts: { trainPerClass?: number; numVal?: number; numTest?: number } = {},
+): { trainIdx: Int32Array; valIdx: Int32Array; testIdx: Int32Array } {
+  const trainPerClass = opts.trainPerClass ?? 20;
+  const numVal = opts.numVal ?? 500;
+  const numTest = opts.numTest ?? 1000;
+  // nodes grouped by class (counting sort), in id order within a class
+  const start = new Int32Array(numClasses + 1);
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) start[labels[i] + 1]++;
+  for (let c = 0; c < numClasses; c++) start[c + 1] += start[c];
+  const byClass = new Int32Array(start[numClasses]);
+  const next = start.slice(0, numClasses);
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) byClass[next[labels[i]]++] = i;
+  // partial Fisher–Yates: the first k entries of a[lo, hi) become a uniform random sample
+  const sample = (a: Int32Array, lo: number, hi: number, k: number): void => {
+    for (let i = 0; i < k; i++) {
+      const j = lo + i + rng.int(hi - lo - i);
+      const t = a[lo + i];
+      a[lo + i] = a[j];
+      a[j] = t;
+    }
+  };
+  const train: number[] = [];
+  const rest = new Int32Array(byClass.length);
+  let r = 0;
+  for (let c = 0; c < numClasses; c++) {
+    const lo = start[c];
+    const hi = start[c + 1];
+    const k = Math.min(trainPerClass, Math.floor((hi - lo) / 2));
+    sample(byClass, lo, hi, k);
+    for (let i = lo; i < hi; i++) {
+      if (i < lo + k) train.push(byClass[i]);
+      else rest[r++] = byClass[i];
+    }
+  }
+  const v = Math.min(numVal, Math.floor((r * numVal) / Math.max(1, numVal + numTest)));
+  const t = Math.min(numTest, r - v);
+  sample(rest, 0, r, v + t);
+  return {
+    trainIdx: Int32Array.from(train).sort(),
+    valIdx: rest.slice(0, v).sort(),
+    testIdx: rest.slice(v, v + t).sort(),
+  };
 }
