@@ -161,24 +161,33 @@ function csrMsg(m: CsrMatrix, opts: EncodeOptions): S.CsrMatrix {
   });
 }
 
-/** Bytes of a layer's weight arrays stored as CSR and as dense (framing of a few bytes ignored). */
-export function weightStorageBytes(w: WeightMatrix, opts: EncodeOptions = {}): { csr: number; dense: number } {
-  const dense = w.rows * w.cols * 4;
-  if (w.format === "dense") {
+/** `w` as CSR, or null when a dense matrix's nonzero values alone already need the dense bytes. */
+function asCsr(w: WeightMatrix, needSmaller: boolean): CsrMatrix | null {
+  if (w.format === "csr") return w;
+  if (needSmaller) {
     let nnz = 0;
     for (let i = 0; i < w.data.length; i++) if (w.data[i] !== 0) nnz++;
-    if (4 * nnz >= dense) return { csr: Infinity, dense }; // the values alone are no smaller
-    return { csr: csrStorageBytes(denseToCsr(w), opts), dense };
+    if (nnz >= w.data.length) return null;
   }
-  return { csr: csrStorageBytes(w, opts), dense };
+  return denseToCsr(w);
 }
 
-function chooseFormat(w: WeightMatrix, opts: EncodeOptions): "csr" | "dense" {
+/** Bytes of a layer's weight arrays stored as CSR and as dense (framing of a few bytes ignored). */
+export function weightStorageBytes(w: WeightMatrix, opts: EncodeOptions = {}): { csr: number; dense: number } {
+  const csr = asCsr(w, true);
+  return { csr: csr === null ? Infinity : csrStorageBytes(csr, opts), dense: w.rows * w.cols * 4 };
+}
+
+/** The layer's weights in the format they will be stored in. */
+function storedWeight(w: WeightMatrix, opts: EncodeOptions): WeightMatrix {
   const mode = opts.weightFormat ?? "auto";
-  if (mode === "keep") return w.format;
-  if (mode === "csr" || mode === "dense") return mode;
-  const s = weightStorageBytes(w, opts);
-  return s.csr < s.dense ? "csr" : "dense";
+  const dense = (): WeightMatrix => (w.format === "dense" ? w : { format: "dense", ...csrToDense(w) });
+  const csr = (m: CsrMatrix): WeightMatrix => (w.format === "csr" ? w : { format: "csr", ...m });
+  if (mode === "keep") return w;
+  if (mode === "dense") return dense();
+  if (mode === "csr") return csr(asCsr(w, false)!);
+  const m = asCsr(w, true);
+  return m !== null && csrStorageBytes(m, opts) < w.rows * w.cols * 4 ? csr(m) : dense();
 }
 
 const KIND_TO_WIRE: Record<LayerKind, number> = { gcn: S.LayerKind.LAYER_KIND_GCN };
@@ -192,13 +201,9 @@ function layerMsg(l: TicketLayer, opts: EncodeOptions): S.Layer {
     activation: ACT_TO_WIRE[l.activation],
     bias: l.bias === null ? null : packF32(l.bias),
   });
-  const w = l.weight;
-  if (chooseFormat(w, opts) === "csr") {
-    m.weightCsr = csrMsg(w.format === "csr" ? w : denseToCsr(w), opts);
-  } else {
-    const data = w.format === "dense" ? w.data : csrToDense(w).data;
-    m.weightDense = S.createDenseMatrix({ rows: w.rows, cols: w.cols, values: packF32(data) });
-  }
+  const w = storedWeight(l.weight, opts);
+  if (w.format === "csr") m.weightCsr = csrMsg(w, opts);
+  else m.weightDense = S.createDenseMatrix({ rows: w.rows, cols: w.cols, values: packF32(w.data) });
   return m;
 }
 
