@@ -6,7 +6,10 @@
 import { WasmRuntime } from "../runtime-wasm/host/wasm-module.js";
 import { loadWasmKernels } from "../runtime-wasm/host/wasm-kernels.js";
 import { referenceKernels, refSpmmCsr, refGemm, refDenseTimesSparseW, refSpgemm } from "../runtime-wasm/host/reference.js";
-import { csrTranspose, type CsrMatrix } from "../ticket/csr.js";
+import { csrTranspose, csrToDense, type CsrMatrix } from "../ticket/csr.js";
+import { createModel } from "../runtime-wasm/host/model.js";
+import { referenceForward } from "../runtime-wasm/host/reference.js";
+import type { Ticket, WeightMatrix } from "../ticket/ticket.js";
 
 const quick = process.argv.includes("--quick");
 const BUDGET_MS = quick ? 300 : 1500;
@@ -232,6 +235,43 @@ for (const [fin, fout] of [[512, 512], [512, 7]]) {
     ex.f32_gemm_pack_b(fin, fout, wdp, fout, packed);
     const wG = median(() => ex.f32_gemm(n, fout, fin, hp, fin, packed, 0, 0, out, fout));
     report(`  same, dense gemm (${(n * fin * fout / 1e6).toFixed(0)}M MACs; GFLOP/s on nnz)`, macs, wG, r);
+  }
+}
+
+// 5. whole GCN forward at Cora size (1433-512-7), through the planned model
+{
+  const g = coraGraph();
+  const n = g.rows;
+  const weight = (rows: number, cols: number, density: number): WeightMatrix => {
+    if (density >= 1) return { format: "dense", rows, cols, data: dense(rows * cols) };
+    return { format: "csr", ...csr(rows, cols, Math.round(rows * cols * density)) };
+  };
+  const ticket = (density: number): Ticket => ({
+    version: 1,
+    numClasses: 7,
+    graph: { numNodes: n, rowPtr: g.rowPtr, colIdx: g.colIdx, coef: g.values },
+    layers: [
+      { kind: "gcn", inFeatures: 1433, outFeatures: 512, weight: weight(1433, 512, density), bias: dense(512), activation: "relu" },
+      { kind: "gcn", inFeatures: 512, outFeatures: 7, weight: weight(512, 7, density), bias: dense(7), activation: "none" },
+    ],
+    features: X,
+    meta: {} as Ticket["meta"],
+  });
+  const denseX = csrToDense(X).data;
+  for (const density of [1, 0.2, 0.05]) {
+    const t = ticket(density);
+    const m = createModel(t);
+    const steps = m.steps("csr");
+    const macs = steps.reduce((s, st) => s + st.macs, 0);
+    const w = median(() => m.run());
+    const r = median(() => referenceForward(t), BUDGET_MS, 5);
+    report(`GCN forward, weight density ${density}, csr X`, macs, w, r);
+    const wa = median(() => m.run({ features: denseX }), BUDGET_MS, 20);
+    report(`  same, X passed dense (→ csr at run time)`, macs, wa, r);
+    const md = createModel(t, { denseInputMaxDensity: 0 });
+    const macsD = md.steps("dense").reduce((s, st) => s + st.macs, 0);
+    const wd = median(() => md.run({ features: denseX }), BUDGET_MS, 20);
+    report(`  same, X passed dense, kept dense (GEMM)`, macsD, wd, null);
   }
 }
 

@@ -80,3 +80,58 @@ export function f32_transpose(rows: i32, cols: i32, src: usize, dst: usize): voi
     }
   }
 }
+
+/**
+ * CSR of a dense row-major src (rows × cols), if it has at most maxNnz nonzeros: writes rowPtr
+ * (rows + 1), colIdx and values (room for maxNnz each) and returns the number stored; returns -1,
+ * writing nothing, when there are more. Columns whose byte in `used` is 0 are left out (`used`
+ * may be null: keep all). The count pass is SIMD and stops early.
+ */
+export function f32_csr_from_dense(rows: i32, cols: i32, src: usize, maxNnz: i32, used: usize, rowPtr: usize, colIdx: usize, values: usize): i32 {
+  const total = <usize>rows * <usize>cols;
+  const z = f32x4.splat(0);
+  let cnt = i32x4.splat(0);
+  let i: usize = 0;
+  // count, 64 floats at a time, checking the limit between blocks
+  let counted: i32 = 0;
+  while (i + 64 <= total) {
+    for (let q: usize = 0; q < 64; q += 4) {
+      cnt = i32x4.sub(cnt, f32x4.ne(v128.load(src + ((i + q) << 2)), z)); // lanes are -1 where ≠ 0
+    }
+    i += 64;
+    counted = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
+    if (counted > maxNnz) return -1;
+  }
+  for (; i < total; i++) if (load<f32>(src + (i << 2)) != 0) counted++;
+  if (counted > maxNnz) return -1;
+  // fill
+  let k = 0;
+  store<i32>(rowPtr, 0);
+  const stride = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>r * stride;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const v = v128.load(row + (<usize>c << 2));
+      if (!v128.any_true(f32x4.ne(v, z))) continue;
+      for (let q = 0; q < 4; q++) {
+        const x = load<f32>(row + (<usize>(c + q) << 2));
+        if (x != 0 && (!used || load<u8>(used + <usize>(c + q)))) {
+          store<i32>(colIdx + (<usize>k << 2), c + q);
+          store<f32>(values + (<usize>k << 2), x);
+          k++;
+        }
+      }
+    }
+    for (; c < cols; c++) {
+      const x = load<f32>(row + (<usize>c << 2));
+      if (x != 0 && (!used || load<u8>(used + <usize>c))) {
+        store<i32>(colIdx + (<usize>k << 2), c);
+        store<f32>(values + (<usize>k << 2), x);
+        k++;
+      }
+    }
+    store<i32>(rowPtr + (<usize>(r + 1) << 2), k);
+  }
+  return k;
+}

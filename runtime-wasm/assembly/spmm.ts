@@ -7,7 +7,7 @@
 import { vbias, vact, sbias, sact, checkRow } from "./util";
 
 /** Column block (floats): B[:, block] for a Cora-size graph (2708 × 128 × 4 B ≈ 1.4 MB) streams from L2/L3. */
-const COL_BLOCK: i32 = 128;
+const COL_BLOCK: i32 = 256;
 
 /**
  * out (rows × f) = act(bias + A · B), A in CSR (rows × bRows), B (bRows × f) row-major.

@@ -64,6 +64,8 @@ export class GltModel {
   private readonly bufB: GrowableRegion;
   private readonly scratch: GrowableRegion;
   private readonly input: [GrowableRegion, GrowableRegion, GrowableRegion];
+  /** u8 per input feature, 1 if read (0 pointer: all are read) */
+  private readonly featureMask: number;
   private disposed = false;
 
   constructor(
@@ -86,6 +88,11 @@ export class GltModel {
     this.bufB = new GrowableRegion(heap);
     this.scratch = new GrowableRegion(heap);
     this.input = [new GrowableRegion(heap), new GrowableRegion(heap), new GrowableRegion(heap)];
+    this.featureMask = 0;
+    if (this.plan.usedFeatures < this.numFeatures) {
+      this.featureMask = heap.alloc(this.numFeatures);
+      new Uint8Array(heap.memory.buffer, this.featureMask, this.numFeatures).set(this.plan.featureUsed);
+    }
     // lay out everything the default input kind needs now, so run() allocates nothing
     this.prepare(this.ownFeatures ? "csr" : "dense");
   }
@@ -121,9 +128,7 @@ export class GltModel {
       const data = x instanceof Float32Array ? x : x.data;
       if (!(x instanceof Float32Array) && (x.rows !== n || x.cols !== f0)) throw new ModelError(`run(): features are ${x.rows} × ${x.cols}, the model needs ${n} × ${f0}`);
       if (data.length !== n * f0) throw new ModelError(`run(): features have ${data.length} floats, the model needs ${n} × ${f0} = ${n * f0}`);
-      kind = "dense";
-      this.prepare(kind);
-      this.rt.heap.f32(this.bufA.get(0), n * f0).set(data);
+      ({ kind, csr } = this.stageDense(data));
     } else if (isCsr(x)) {
       if (x.rows !== n || x.cols !== f0) throw new ModelError(`run(): features are ${x.rows} × ${x.cols}, the model needs ${n} × ${f0}`);
       try {
@@ -142,6 +147,32 @@ export class GltModel {
     this.forward(kind, csr);
     out.set(this.rt.heap.f32(this.bufA.get(0), n * this.numClasses));
     return out;
+  }
+
+  /**
+   * Copies a dense input into buffer A; if it is sparse enough (plan.denseInputMaxDensity), the
+   * wasm converts it to CSR in the input regions and the run takes the sparse-input path.
+   */
+  private stageDense(data: Float32Array): { kind: InputKind; csr: CsrPtrs | null } {
+    const n = this.numNodes;
+    const f0 = this.numFeatures;
+    const heap = this.rt.heap;
+    const a = this.bufA.get(n * f0 * 4);
+    heap.f32(a, n * f0).set(data);
+    const limit = Math.floor(this.plan.denseInputMaxDensity * n * f0);
+    if (limit > 0) {
+      // the input regions are other regions than A: allocating them keeps A's contents
+      const rowPtr = this.input[0].get((n + 1) * 4);
+      const colIdx = this.input[1].get(limit * 4);
+      const values = this.input[2].get(limit * 4);
+      const nnz = this.rt.exports.f32_csr_from_dense(n, f0, a, limit, this.featureMask, rowPtr, colIdx, values);
+      if (nnz >= 0) {
+        this.prepare("csr");
+        return { kind: "csr", csr: { rowPtr, colIdx, values, nnz } };
+      }
+    }
+    this.prepare("dense"); // A already holds n × f0 floats, so this does not move it
+    return { kind: "dense", csr: null };
   }
 
   /** Frees the model's buffers (the wasm instance goes with the last reference). */

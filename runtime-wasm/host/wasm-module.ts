@@ -30,6 +30,7 @@ export interface KernelExports {
   f32_zero(dst: Ptr, count: number): void;
   f32_copy(dst: Ptr, src: Ptr, count: number): void;
   f32_transpose(rows: number, cols: number, src: Ptr, dst: Ptr): void;
+  f32_csr_from_dense(rows: number, cols: number, src: Ptr, maxNnz: number, used: Ptr, rowPtr: Ptr, colIdx: Ptr, values: Ptr): number;
 }
 
 const modules = new Map<WasmVariant, WebAssembly.Module>();

@@ -181,6 +181,35 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
       }
     });
 
+    it("f32_csr_from_dense: CSR of a sparse dense matrix, -1 above the limit, unread columns left out", () => {
+      const rng = new TestRng(8);
+      for (const [rows, cols] of [[1, 1], [3, 5], [17, 63], [40, 130], [9, 16]]) {
+        const x = randomDense(rng, rows * cols, 0.8);
+        let nnz = 0;
+        for (const v of x) if (v !== 0) nnz++;
+        const used = Uint8Array.from({ length: cols }, () => (rng.next() < 0.7 ? 1 : 0));
+        const usedPtr = rt.heap.alloc(cols);
+        new Uint8Array(rt.heap.memory.buffer, usedPtr, cols).set(used);
+        const cap = nnz + 1;
+        const rp = mem.out(rows + 1), ci = mem.out(cap), vs = mem.out(cap);
+        const src = mem.f32(x);
+        if (nnz > 0) expect(rt.exports.f32_csr_from_dense(rows, cols, src, nnz - 1, 0, rp, ci, vs)).toBe(-1);
+        for (const mask of [0, usedPtr]) {
+          const k = rt.exports.f32_csr_from_dense(rows, cols, src, nnz, mask, rp, ci, vs);
+          const rowPtr = rt.heap.i32(rp, rows + 1).slice();
+          const colIdx = rt.heap.i32(ci, k).slice();
+          const values = mem.read(vs, k);
+          const back = new Float32Array(rows * cols);
+          for (let r = 0; r < rows; r++) for (let q = rowPtr[r]; q < rowPtr[r + 1]; q++) back[r * cols + colIdx[q]] = values[q];
+          const want = x.map((v, i) => (mask && !used[i % cols] ? 0 : v));
+          expect(rowPtr[rows]).toBe(k);
+          expect(back).toEqual(want);
+        }
+        rt.heap.free(usedPtr);
+        mem.reset();
+      }
+    });
+
     if (variant === "debug") {
       it("debug build: assertions reject out-of-range CSR columns and bad row pointers", () => {
         const rows = 2;

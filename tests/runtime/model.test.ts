@@ -24,8 +24,10 @@ describe("GCN forward on wasm vs reference", () => {
               const label = `${formats} d=${densities} ${order} ${weightKernel}`;
               const m = createModel(t, opts);
               expect(relErr(m.run(), expected), `own ${label}`).toBeLessThanOrEqual(TOL);
-              expect(relErr(m.run({ features: denseX.data }), expected), `dense array ${label}`).toBeLessThanOrEqual(TOL);
-              expect(relErr(m.run({ features: denseX }), expected), `DenseMatrix ${label}`).toBeLessThanOrEqual(TOL);
+              expect(relErr(m.run({ features: denseX.data }), expected), `dense array, run as csr ${label}`).toBeLessThanOrEqual(TOL);
+              const md = createModel(t, { ...opts, denseInputMaxDensity: 0 }); // dense inputs stay dense
+              expect(relErr(md.run({ features: denseX.data }), expected), `dense array ${label}`).toBeLessThanOrEqual(TOL);
+              expect(relErr(md.run({ features: denseX }), expected), `DenseMatrix ${label}`).toBeLessThanOrEqual(TOL);
               expect(relErr(m.run({ features: otherX }), expectedOther), `other csr ${label}`).toBeLessThanOrEqual(TOL);
               expect(relErr(m.run(), expected), `own again ${label}`).toBeLessThanOrEqual(TOL);
             }
@@ -80,6 +82,8 @@ describe("GCN forward on wasm vs reference", () => {
     expect(dead.plan.layers[0].outFeatures).toBe(0);
     expect(relErr(dead.run(), referenceForward(t))).toBeLessThanOrEqual(TOL);
     expect(relErr(dead.run({ features: csrToDense(t.features!).data }), referenceForward(t))).toBeLessThanOrEqual(TOL);
+    const deadDense = createModel(t, { denseInputMaxDensity: 0 });
+    expect(relErr(deadDense.run({ features: csrToDense(t.features!).data }), referenceForward(t))).toBeLessThanOrEqual(TOL);
   });
 
   it("plans the order by cost and the weight kernel by density, and reports MACs", () => {
