@@ -437,7 +437,7 @@ function unpackLayer(m: S.Layer, i: number): TicketLayer {
 }
 
 /** Payload message -> Ticket. Sizes are checked against byte lengths before anything is allocated. */
-export function messageToTicket(p: S.TicketPayload): Ticket {
+function messageToTicket(p: S.TicketPayload): Ticket {
   const g = p.graph;
   if (g === null) fail("graph", "missing");
   const n = dim(g.numNodes, "graph.numNodes");
