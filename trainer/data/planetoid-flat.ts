@@ -154,10 +154,12 @@ export function readPlanetoidFlatParts(dir: string, opts: FlatOptions = {}): Fla
     dst[e] = d;
   }
   const edges = canonicalEdges(src, dst, numNodes, edgesPath);
-  if (edges.edgeSrc.length !== numEdgesMeta) {
+  let canonical = edges.edgeSrc.length === numEdgesMeta;
+  for (let e = 0; canonical && e < numEdgesMeta; e++) canonical = edges.edgeSrc[e] === src[e] && edges.edgeDst[e] === dst[e];
+  if (!canonical) {
     throw new GraphFormatError(
       edgesPath,
-      `is not in canonical form (both directions, no duplicates, no self loops): ${numEdgesMeta} pairs give ${edges.edgeSrc.length} canonical edges`,
+      `is not in canonical form (both directions stored, no duplicates, no self loops, sorted by (src, dst)): ${numEdgesMeta} pairs give ${edges.edgeSrc.length} canonical edges`,
     );
   }
 
