@@ -491,15 +491,18 @@ function typedArray(dtype: NdDtype, bytes: Uint8Array): NdData {
   }
 }
 
-/** Replaces the VM's internal objects by plain values, checking csr matrices. */
-function finish(v: unknown, fail: Fail): PyValue {
+const MAX_DEPTH = 64;
+
+/** Replaces the VM's internal objects by plain values, checking csr matrices. Self-referencing or absurdly deep structures are rejected. */
+function finish(v: unknown, fail: Fail, depth = 0): PyValue {
+  if (depth > MAX_DEPTH) fail(`result nests deeper than ${MAX_DEPTH} levels (or refers to itself)`);
   if (v === null || typeof v === "boolean" || typeof v === "number" || v instanceof PyBytes) return v;
-  if (v instanceof Tuple) return v.items.map((x) => finish(x, fail));
-  if (Array.isArray(v)) return v.map((x) => finish(x, fail));
+  if (v instanceof Tuple) return v.items.map((x) => finish(x, fail, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => finish(x, fail, depth + 1));
   if (v instanceof DefaultDict || v instanceof Map) {
     const src = v instanceof DefaultDict ? v.map : v;
     const out = new Map<PyKey, PyValue>();
-    for (const [k, x] of src) out.set(k, finish(x, fail));
+    for (const [k, x] of src) out.set(k, finish(x, fail, depth + 1));
     return out;
   }
   if (v instanceof PendingArray) {

@@ -93,6 +93,11 @@ describe("pickle reader rejects what it does not know, with file, opcode/global 
     expect(catchErr(() => readPickle(full.subarray(0, 300), "ind.cora.x")).message).toMatch(/offset 204: truncated: BINSTRING needs 564 more byte\(s\)/);
   });
 
+  it("a list that contains itself is rejected instead of recursing forever", () => {
+    // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP: l = []; l.append(l)
+    expect(() => readPickle(bytes("\x80\x02]q\x00h\x00a."), "cycle.pkl")).toThrowError(/cycle\.pkl: pickle offset 8: result nests deeper than 64 levels/);
+  });
+
   it("trailing bytes after STOP are rejected", () => {
     expect(() => readPickle(bytes("\x80\x02N.junk"), "t.pkl")).toThrowError(/t\.pkl: pickle offset 3: 4 trailing byte\(s\) after STOP/);
   });

@@ -24,6 +24,13 @@ function classCounts(labels: Int32Array, idx: ArrayLike<number> | null, C: numbe
   return out;
 }
 
+/** -1 when equal element for element (and in length), else the first differing index */
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
 const cache = new Map<string, Graph>();
 const raw = (name: "cora" | "citeseer") => {
   if (!cache.has(name)) cache.set(name, loadPlanetoidRaw(rawDir, name));
@@ -110,17 +117,20 @@ describe.each(["cora", "citeseer"] as const)("raw Planetoid loader: %s", (name) 
     expect(f.numNodes).toBe(g.numNodes);
     expect(f.numFeatures).toBe(g.numFeatures);
     expect(f.numClasses).toBe(g.numClasses);
-    expect(f.edgeSrc).toEqual(g.edgeSrc);
-    expect(f.edgeDst).toEqual(g.edgeDst);
-    expect(f.adjacency.rowPtr).toEqual(g.adjacency.rowPtr);
     if (f.features.kind !== "csr" || g.features.kind !== "csr") throw new Error("csr expected");
-    expect(f.features.rowPtr).toEqual(g.features.rowPtr);
-    expect(f.features.colIdx).toEqual(g.features.colIdx);
-    expect(f.features.values).toEqual(g.features.values);
-    expect(f.labels).toEqual(g.labels);
-    expect(f.trainIdx).toEqual(g.trainIdx);
-    expect(f.valIdx).toEqual(g.valIdx);
-    expect(f.testIdx).toEqual(g.testIdx);
+    const pairs: Record<string, [ArrayLike<number>, ArrayLike<number>]> = {
+      edgeSrc: [f.edgeSrc, g.edgeSrc],
+      edgeDst: [f.edgeDst, g.edgeDst],
+      adjacencyRowPtr: [f.adjacency.rowPtr, g.adjacency.rowPtr],
+      featureRowPtr: [f.features.rowPtr, g.features.rowPtr],
+      featureColIdx: [f.features.colIdx, g.features.colIdx],
+      featureValues: [f.features.values, g.features.values],
+      labels: [f.labels, g.labels],
+      trainIdx: [f.trainIdx, g.trainIdx],
+      valIdx: [f.valIdx, g.valIdx],
+      testIdx: [f.testIdx, g.testIdx],
+    };
+    for (const [what, [a, b]] of Object.entries(pairs)) expect(firstDifference(a, b), what).toBe(-1);
   });
 });
 
