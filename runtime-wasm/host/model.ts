@@ -175,7 +175,7 @@ export class GltModel {
     return { kind: "dense", csr: null };
   }
 
-  /** Frees the model's buffers (the wasm instance goes with the last reference). */
+  /** Marks the model unusable. Its wasm instance and memory belong to it alone and are reclaimed by GC once the model is unreferenced. */
   dispose(): void {
     this.disposed = true;
   }
