@@ -11,7 +11,9 @@ export function parseFlags<S extends FlagSpec>(argv: string[], spec: S): { value
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, { type: v.type, short: v.short, default: v.default }])),
+      options: Object.fromEntries(
+        Object.entries(spec).map(([k, v]) => [k, { type: v.type, ...(v.short ? { short: v.short } : {}), ...(v.default !== undefined ? { default: v.default } : {}) }]),
+      ),
       allowPositionals: true,
       strict: true,
     });

@@ -65,7 +65,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
   const backend = await initBackend(o.backend, o.log);
   await useFastKernels(backend);
   const graph = await loadDataset(o.dataset, { dataDir: o.dataDir, normalise: o.normalise, seed: o.seed, log: o.log });
-  o.log(`data: ${graph.name}: ${graph.numNodes} nodes, ${numEdges(graph)} directed edges, ${graph.numFeatures} features, ${graph.numClasses} classes, split ${graph.trainIdx.length}/${graph.valIdx.length}/${graph.testIdx.length}`);
 
   const model = new GcnModel(graph, { ...GCN_DEFAULTS, hidden: o.hidden, seed: o.seed });
   // The edge mask is trained only when edges are to be pruned: its magnitudes are the pruning score.
@@ -227,7 +226,7 @@ function printReport(r: PipelineReport): void {
     ["backend", r.backend],
     ["dense test accuracy", pct(r.dense.testAccuracy)],
     ["ticket test accuracy", `${pct(r.ticket.testAccuracy)} (trainer), ${pct(r.runtime.testAccuracy)} (runtime)`],
-    ["graph sparsity", `${pct(r.ticket.graphSparsity)} (${r.ticket.edgesKept} of ${r.ticket.edgesTotal} edges incl. self-loops kept)`],
+    ["graph sparsity", `${pct(r.ticket.graphSparsity)} (${r.ticket.edgesKept} of ${r.ticket.edgesTotal} graph edges kept; self-loops always kept)`],
     ["weight sparsity", `${pct(r.ticket.weightSparsity)} (${r.ticket.weightsKept} of ${r.ticket.weightsTotal} weights kept)`],
     ["MACs dense / ticket", `${(r.ticket.macsDense / 1e6).toFixed(1)} M / ${(r.ticket.macsTicket / 1e6).toFixed(1)} M (${(r.ticket.macsDense / r.ticket.macsTicket).toFixed(1)}× fewer)`],
     ["ticket file", `${r.ticket.file} (${(r.ticket.bytes / 1024).toFixed(1)} KiB)`],

@@ -38,7 +38,7 @@ export interface TicketMeta {
   model: string; // "gcn"
   method: string; // "dense" | "oneshot" | "fastglt" | "ugs"
   seed: number;
-  /** 1 − kept edges / `edgesDense` (edges counted with self-loops, both directions) */
+  /** 1 − kept edges / `edgesDense` (the graph's directed edges, both directions, self-loops excluded) */
   graphSparsity: number;
   /** 1 − nonzero weights / `weightsDense` (prunable weight matrices only, biases excluded) */
   weightSparsity: number;

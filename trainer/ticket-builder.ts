@@ -56,8 +56,8 @@ export function buildTicket(model: GcnModel, graph: Graph, info: TicketRunInfo, 
   });
   const s = measureSparsity(model);
   const n = graph.numNodes;
-  const macsDense = forwardMacs(n, s.edgesTotal, model.weights.map((w) => ({ inFeatures: w.rows, weightNnz: w.rows * w.cols })));
-  const macsTicket = forwardMacs(n, s.edgesKept, layers.map((l, i) => ({ inFeatures: l.inFeatures, weightNnz: countNonzero(model.weights[i].mask) })));
+  const macsDense = forwardMacs(n, s.edgesTotal + n, model.weights.map((w) => ({ inFeatures: w.rows, weightNnz: w.rows * w.cols })));
+  const macsTicket = forwardMacs(n, s.edgesComputed, layers.map((l, i) => ({ inFeatures: l.inFeatures, weightNnz: countNonzero(model.weights[i].mask) })));
   const f = graph.features;
   const features = opts.includeFeatures === false ? null : f.kind === "csr" ? { rows: f.rows, cols: f.cols, rowPtr: f.rowPtr, colIdx: f.colIdx, values: f.values } : denseToCsr(f);
   return {

@@ -64,6 +64,10 @@ export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainR
   const targets = trainTargets(graph);
   const optimizer = tf.train.adam(opts.lr, 0.9, 0.999, 1e-8);
   const vars = model.trainableVariables();
+  // No decay on the edge mask: with Adam, a decay-only gradient moves every edge outside the
+  // training nodes' receptive field by ~lr per step, so magnitudes would rank edges by distance
+  // from the training set rather than by usefulness.
+  const decayed = vars.filter((v) => v !== model.edgeMask);
   const start = performance.now();
   let best: Evaluation | null = null;
   let bestEpoch = -1;
@@ -76,7 +80,7 @@ export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainR
             const logits = model.forward(true, opts.seed * 100003 + epoch);
             const ce = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits))));
             if (opts.weightDecay === 0) return ce as tf.Scalar;
-            const l2 = tf.addN(vars.map((v) => tf.sum(tf.square(v))));
+            const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v))));
             return tf.add(ce, tf.mul(l2, opts.weightDecay / 2)) as tf.Scalar;
           }),
         true,

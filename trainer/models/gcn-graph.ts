@@ -7,6 +7,8 @@ import type { Graph } from "../data/graph.js";
  */
 export interface GcnEdges {
   numNodes: number;
+  /** edges of the graph itself; ids ≥ this are the self-loops */
+  numGraphEdges: number;
   src: Int32Array;
   dst: Int32Array;
   /** D^-1/2 (A + I) D^-1/2 coefficient of each edge, degrees of the unpruned graph */
@@ -28,5 +30,5 @@ export function gcnEdges(graph: Graph): GcnEdges {
   for (let k = 0; k < src.length; k++) degree[dst[k]] += 1;
   const norm = new Float32Array(src.length);
   for (let k = 0; k < src.length; k++) norm[k] = 1 / Math.sqrt(degree[src[k]] * degree[dst[k]]);
-  return { numNodes: n, src, dst, norm };
+  return { numNodes: n, numGraphEdges: e, src, dst, norm };
 }

@@ -4,30 +4,53 @@ import { countNonzero, keepCount, topMagnitudeMask } from "./magnitude.js";
 export interface SparsityTarget {
   /** fraction of weights removed from each weight matrix, by |W| per layer */
   weight: number;
-  /** fraction of edges (self-loops included) removed, by |edge-mask value| */
+  /** fraction of the graph's edges removed (self-loops are never pruned) */
   graph: number;
 }
 
-/** One-shot magnitude pruning of a trained model to the target sparsities (masks only; values kept). */
+/**
+ * One-shot magnitude pruning of a trained model to the target sparsities (masks only; values kept).
+ * Weights: smallest |W| per layer. Edges: smallest |coefficient| = |edge-mask value| × the edge's
+ * normalisation d_u^-1/2 d_v^-1/2, i.e. the messages that weigh least in Â. Self-loops stay: a node
+ * that lost its own features would be classified from its neighbours alone.
+ */
 export function pruneOneShot(model: GcnModel, target: SparsityTarget, seed: number): void {
   for (const [i, w] of model.weights.entries()) {
     const values = w.value.dataSync() as Float32Array;
     w.mask = topMagnitudeMask(values, w.mask, keepCount(w.mask.length, target.weight), seed + 7919 * (i + 1));
   }
-  const edgeValues = model.edgeMask.dataSync() as Float32Array;
-  model.edgeKeep = topMagnitudeMask(edgeValues, model.edgeKeep, keepCount(model.edgeKeep.length, target.graph), seed);
+  const e = model.edges.numGraphEdges;
+  const maskValues = model.edgeMask.dataSync() as Float32Array;
+  const score = new Float32Array(e);
+  for (let k = 0; k < e; k++) score[k] = maskValues[k] * model.edges.norm[k];
+  const keep = model.edgeKeep.slice();
+  keep.set(topMagnitudeMask(score, keep.subarray(0, e), keepCount(e, target.graph), seed), 0);
+  model.edgeKeep = keep;
   model.syncMasks();
 }
 
-/** Sparsities with their denominators: all edges incl. self-loops; all entries of the weight matrices. */
-export function measureSparsity(model: GcnModel): { graph: number; weight: number; edgesKept: number; edgesTotal: number; weightsKept: number; weightsTotal: number } {
-  const edgesTotal = model.edgeKeep.length;
-  const edgesKept = countNonzero(model.edgeKeep);
+export interface SparsityReport {
+  /** 1 − kept / all edges of the graph (directed, self-loops excluded: they are never pruned) */
+  graph: number;
+  /** 1 − nonzero / all entries of the weight matrices (biases excluded) */
+  weight: number;
+  edgesKept: number;
+  edgesTotal: number;
+  /** edges the forward pass runs over: kept edges plus one self-loop per node */
+  edgesComputed: number;
+  weightsKept: number;
+  weightsTotal: number;
+}
+
+export function measureSparsity(model: GcnModel): SparsityReport {
+  const edgesTotal = model.edges.numGraphEdges;
+  const edgesKept = countNonzero(model.edgeKeep.subarray(0, edgesTotal));
+  const edgesComputed = countNonzero(model.edgeKeep);
   let weightsTotal = 0;
   let weightsKept = 0;
   for (const w of model.weights) {
     weightsTotal += w.mask.length;
     weightsKept += countNonzero(w.mask);
   }
-  return { graph: 1 - edgesKept / edgesTotal, weight: 1 - weightsKept / weightsTotal, edgesKept, edgesTotal, weightsKept, weightsTotal };
+  return { graph: 1 - edgesKept / edgesTotal, weight: 1 - weightsKept / weightsTotal, edgesKept, edgesTotal, edgesComputed, weightsKept, weightsTotal };
 }

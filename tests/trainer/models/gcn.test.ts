@@ -60,7 +60,7 @@ describe("GcnModel", () => {
     for (let i = 0; i < expected.length; i++) expect(logits[i]).toBeCloseTo(expected[i], 4);
 
     const ticket = buildTicket(model, g, { dataset: g.name, method: "oneshot", seed: 4, valAccuracy: 0, testAccuracy: 0, denseTestAccuracy: 0, trainingSeconds: 0 });
-    expect(ticket.graph.rowPtr[g.numNodes]).toBe(s.edgesKept);
+    expect(ticket.graph.rowPtr[g.numNodes]).toBe(s.edgesKept + g.numNodes);
     // the ticket's CSR over destinations, applied with the reference, gives the same logits
     const src = ticket.graph.colIdx;
     const dst = new Int32Array(src.length);
@@ -68,7 +68,7 @@ describe("GcnModel", () => {
     const tw = ticket.layers.map((l) => (l.weight.format === "dense" ? l.weight.data : csrToDense(l.weight).data));
     const fromTicket = referenceGcn(g, tw, ticket.layers.map((l) => l.bias!), [g.numFeatures, 6, g.numClasses], ticket.graph.coef, { src, dst });
     for (let i = 0; i < expected.length; i++) expect(fromTicket[i]).toBeCloseTo(expected[i], 5);
-    expect(ticket.meta.macsTicket).toBe(forwardMacs(g.numNodes, s.edgesKept, [
+    expect(ticket.meta.macsTicket).toBe(forwardMacs(g.numNodes, s.edgesKept + g.numNodes, [
       { inFeatures: g.numFeatures, weightNnz: g.numFeatures * 3 },
       { inFeatures: 6, weightNnz: 6 * g.numClasses / 2 },
     ].map((l) => ({ ...l, weightNnz: Math.round(l.weightNnz) }))));
