@@ -132,7 +132,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
   }
 }
 
-/** Arg-max agreement and the largest |a − b| / max(|a|, |b|, 1e-6) over all logits. */
+/**
+ * Arg-max agreement, and the largest row-wise relative error max_c |a − b| / max_c |a| over all
+ * nodes (a node's logits compared at the scale of that node's logits, so that a logit near zero
+ * does not turn float rounding into a large ratio).
+ */
 export function compareLogits(a: Float32Array, b: Float32Array, numClasses: number): { samePredictions: boolean; maxRelativeError: number } {
   if (a.length !== b.length) throw new Error(`logit arrays differ in length: ${a.length} vs ${b.length}`);
   let maxRel = 0;
@@ -140,13 +144,17 @@ export function compareLogits(a: Float32Array, b: Float32Array, numClasses: numb
   for (let r = 0; r < a.length / numClasses; r++) {
     let ia = 0;
     let ib = 0;
+    let diff = 0;
+    let scale = 0;
     for (let c = 0; c < numClasses; c++) {
       const x = a[r * numClasses + c];
       const y = b[r * numClasses + c];
-      maxRel = Math.max(maxRel, Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-6));
+      diff = Math.max(diff, Math.abs(x - y));
+      scale = Math.max(scale, Math.abs(x));
       if (x > a[r * numClasses + ia]) ia = c;
       if (y > b[r * numClasses + ib]) ib = c;
     }
+    maxRel = Math.max(maxRel, diff / Math.max(scale, 1e-6));
     if (ia !== ib) same = false;
   }
   return { samePredictions: same, maxRelativeError: maxRel };
