@@ -5,12 +5,14 @@
  *   g = grad + weightDecay·w;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
  *   w = w − lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + ε)
  *
- * Why: tf.train.adam runs ~12 tfjs kernels per variable (each a pass over memory and a fresh
- * tensor), and weight decay written as an L2 term in the loss adds a square, a sum and their
- * gradient's cast + muls; for the 1433×512 GCN weight that is ~20 passes per step on the wasm
- * backend. Here the moments live in JS Float32Arrays, the variable and its gradient are read in
- * place (a heap view on wasm) and the new value is written straight into a freshly allocated output
- * tensor that the variable is assigned to. With weightDecay 0 this equals tf.train.adam(lr, β1, β2, ε).
+ * Why: tfjs has no Adam with weight decay, so trainers add an L2 term to the loss, whose square, sum
+ * and gradient (cast + muls) are extra passes over every weight: ~8 ms per Cora GCN epoch on the
+ * wasm backend (bench/train-epoch.ts). The update itself is one memory-bound JS pass per variable:
+ * 4.5 ms for 1433×512 here, about what tf.train.adam's ~12 kernels take (4.8 ms). The moments live
+ * in JS Float32Arrays; the variable and its gradient are read in place (heap views on wasm) and the
+ * new value is written into a freshly allocated output tensor that the variable is assigned to
+ * (never in place: other tensors may share the variable's memory). With weightDecay 0 this equals
+ * tf.train.adam(lr, β1, β2, ε).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { F32Output, readF32 } from "./kernel-bridge.js";
