@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "./data/graph.js";
 import { accuracy } from "./metrics.js";
+import { FusedAdam } from "./ops/fused-adam.js";
 import type { GcnModel, ModelState } from "./models/gcn.js";
 import { silentProgress, type Progress } from "./util/progress.js";
 
@@ -54,7 +55,7 @@ function trainTargets(graph: Graph): tf.Tensor2D {
 }
 
 /**
- * Full-batch training with Adam (L2 weight decay on every trained variable, as PyTorch's
+ * Full-batch training with Adam (L2 weight decay on weights and biases, as PyTorch's
  * `Adam(weight_decay=…)`), evaluating every epoch and keeping the best-validation model: the
  * model ends restored to that epoch's variables.
  */
@@ -62,12 +63,11 @@ export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainR
   const progress = opts.progress ?? silentProgress;
   const phase = opts.phase ?? "train";
   const targets = trainTargets(graph);
-  const optimizer = tf.train.adam(opts.lr, 0.9, 0.999, 1e-8);
   const vars = model.trainableVariables();
   // No decay on the edge mask: with Adam, a decay-only gradient moves every edge outside the
   // training nodes' receptive field by ~lr per step, so magnitudes would rank edges by distance
   // from the training set rather than by usefulness.
-  const decayed = vars.filter((v) => v !== model.edgeMask);
+  const optimizer = new FusedAdam({ learningRate: opts.lr, weightDecay: opts.weightDecay, noDecay: [model.edgeMask] });
   const start = performance.now();
   let best: Evaluation | null = null;
   let bestEpoch = -1;
@@ -75,19 +75,11 @@ export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainR
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const lossValue = optimizer.minimize(
-        () =>
-          tf.tidy(() => {
-            const logits = model.forward(true, opts.seed * 100003 + epoch);
-            const ce = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits))));
-            if (opts.weightDecay === 0) return ce as tf.Scalar;
-            const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v))));
-            return tf.add(ce, tf.mul(l2, opts.weightDecay / 2)) as tf.Scalar;
-          }),
-        true,
+        () => tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(model.forward(true, opts.seed * 100003 + epoch))))) as tf.Scalar),
         vars,
       );
-      const loss = lossValue!.dataSync()[0];
-      lossValue!.dispose();
+      const loss = lossValue.dataSync()[0];
+      lossValue.dispose();
       if (!Number.isFinite(loss)) throw new Error(`${phase}: loss became ${loss} at epoch ${epoch}; lower the learning rate`);
       const ev = evaluate(model, graph);
       if (best === null || ev.valAccuracy > best.valAccuracy) {

@@ -24,6 +24,8 @@ export interface FusedAdamOptions {
   epsilon?: number;
   /** L2 penalty added to the gradient (PyTorch's weight_decay); default 0 */
   weightDecay?: number;
+  /** variables the weight decay does not apply to (e.g. an edge mask) */
+  noDecay?: tf.Variable[];
 }
 
 interface Slot {
@@ -38,6 +40,7 @@ export class FusedAdam {
   readonly beta2: number;
   readonly epsilon: number;
   weightDecay: number;
+  private readonly noDecay: Set<tf.Variable>;
   private slots = new Map<tf.Variable, Slot>();
 
   constructor(opts: FusedAdamOptions) {
@@ -46,6 +49,7 @@ export class FusedAdam {
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
+    this.noDecay = new Set(opts.noDecay ?? []);
     for (const [k, x] of Object.entries({ learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay })) {
       if (!Number.isFinite(x) || x < 0) throw new Error(`FusedAdam: ${k} must be a finite number ≥ 0, got ${x}`);
     }
@@ -89,15 +93,16 @@ export class FusedAdam {
       slot.step++;
       const out = new F32Output(backend, w.shape.slice());
       // views after the allocation (it may grow the wasm heap)
-      this.update(readF32(backend, w, `FusedAdam ${w.name}`), readF32(backend, g, `FusedAdam gradient of ${w.name}`), slot, out.view());
+      const decay = this.noDecay.has(w) ? 0 : this.weightDecay;
+      this.update(readF32(backend, w, `FusedAdam ${w.name}`), readF32(backend, g, `FusedAdam gradient of ${w.name}`), slot, decay, out.view());
       const next = tf.engine().makeTensorFromTensorInfo(out.finish());
       w.assign(next);
       next.dispose();
     }
   }
 
-  private update(w: Float32Array, g: Float32Array, s: Slot, out: Float32Array): void {
-    const { beta1: b1, beta2: b2, epsilon: eps, weightDecay: wd } = this;
+  private update(w: Float32Array, g: Float32Array, s: Slot, wd: number, out: Float32Array): void {
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const stepSize = this.learningRate / (1 - Math.pow(b1, s.step));
     const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, s.step));
     const c1 = 1 - b1;
