@@ -7,9 +7,11 @@
  *     multiplies Â by the narrower matrix (the weight MACs are the same either way); sparse input
  *     features are always transformed first;
  *  3. per layer and input kind, sparse or dense weight kernel by weight density, against fixed
- *     thresholds measured with bench/kernels.ts (a measured warm-up choice can replace them).
+ *     thresholds measured with bench/kernels.ts. The model (model.ts) then times both kernels of
+ *     every layer on a warm-up at load and keeps the faster (`kernelSource` says which rule
+ *     decided); the thresholds remain the choice when measuring is off or impossible.
  */
-import type { Ticket } from "../../ticket/ticket.js";
+import { weightNnz, type Ticket } from "../../ticket/ticket.js";
 import { weightToDense } from "./reference.js";
 
 /**
@@ -65,6 +67,22 @@ export interface LayerPlan {
   kernelCsr: WeightKernel;
   /** hidden units of the original layer kept, in order (original output indices) */
   keptUnits: Int32Array;
+  /** nonzero weights per input row (MAC accounting of the sparse first layer) */
+  rowNnz: Int32Array;
+  /** what decided kernelDense / kernelCsr: a forced option, the density threshold, or a timed warm-up */
+  kernelSource: { dense: KernelSource; csr: KernelSource };
+  /** the warm-up timings behind a measured choice (ms per call on `rows` rows) */
+  measured: { dense?: KernelTiming; csr?: KernelTiming };
+  /** MACs of this layer in the ticket's own accounting (algorithms.md §5): edges · d_in + N · nnz(W), original widths */
+  ticketMacs: number;
+}
+
+export type KernelSource = "forced" | "threshold" | "measured";
+
+export interface KernelTiming {
+  rows: number;
+  sparseMs: number;
+  denseMs: number;
 }
 
 export interface Plan {
@@ -78,6 +96,10 @@ export interface Plan {
   droppedUnits: number;
   /** dense inputs at or below this density are run as CSR */
   denseInputMaxDensity: number;
+  /** the order was forced by an option (node queries otherwise pick it per query by cost) */
+  orderForced: boolean;
+  /** the weight kernel was forced by an option */
+  kernelForced: boolean;
 }
 
 export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
@@ -144,6 +166,9 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
     const force = opts.weightKernel && opts.weightKernel !== "auto" ? opts.weightKernel : null;
     const order: Order =
       opts.order && opts.order !== "auto" ? opts.order : ins[l] < outs[l] ? "aggregate-first" : "transform-first";
+    const rowNnz = new Int32Array(ins[l]);
+    for (let i = 0; i < ins[l]; i++) for (let j = 0; j < outs[l]; j++) if (w[i * outs[l] + j] !== 0) rowNnz[i]++;
+    const source = force ? "forced" : "threshold";
     return {
       index: l,
       inFeatures: ins[l],
@@ -157,11 +182,17 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
       kernelDense: force ?? (density <= thrDense ? "sparse" : "dense"),
       kernelCsr: force ?? (density <= thrCsr ? "sparse" : "dense"),
       keptUnits: kept[l],
+      rowNnz,
+      kernelSource: { dense: source, csr: source },
+      measured: {},
+      ticketMacs: numEdges * layer.inFeatures + n * weightNnz(layer.weight),
     };
   });
   return {
     numNodes: n, numEdges, numClasses: ticket.numClasses, layers, featureUsed, usedFeatures, droppedUnits: dropped,
     denseInputMaxDensity: opts.denseInputMaxDensity ?? DENSE_INPUT_MAX_DENSITY_FOR_CSR,
+    orderForced: !!opts.order && opts.order !== "auto",
+    kernelForced: !!opts.weightKernel && opts.weightKernel !== "auto",
   };
 }
 
@@ -191,8 +222,7 @@ export function planSteps(plan: Plan, input: InputKind, inputNnzPerFeature?: Arr
     if (l === 0 && input === "csr") {
       let macs = 0;
       const counts = inputNnzPerFeature ?? new Array<number>(fin).fill(0);
-      const rowNnz = rowCounts(lp);
-      for (let i = 0; i < fin; i++) if (plan.featureUsed[i]) macs += counts[i] * (lp.kernelCsr === "sparse" ? rowNnz[i] : fout);
+      for (let i = 0; i < fin; i++) if (plan.featureUsed[i]) macs += counts[i] * (lp.kernelCsr === "sparse" ? lp.rowNnz[i] : fout);
       steps.push({
         layer: l, op: "transform",
         kernel: lp.kernelCsr === "sparse" ? "f32_spgemm_csr (X csr · W csr)" : "f32_spmm_csr (X csr · W dense)",
@@ -211,10 +241,4 @@ export function planSteps(plan: Plan, input: InputKind, inputNnzPerFeature?: Arr
     else steps.push(transform, agg(fout));
   });
   return steps;
-}
-
-function rowCounts(lp: LayerPlan): Int32Array {
-  const c = new Int32Array(lp.inFeatures);
-  for (let i = 0; i < lp.inFeatures; i++) for (let j = 0; j < lp.outFeatures; j++) if (lp.weight[i * lp.outFeatures + j] !== 0) c[i]++;
-  return c;
 }

@@ -5,7 +5,7 @@ import { builtinModules } from "node:module";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadModel, loadModelAsync, referenceForward, TicketFormatError } from "../../runtime-wasm/host/index.js";
+import { loadModel, loadModelAsync, loadModelSync, referenceForward, TicketFormatError } from "../../runtime-wasm/host/index.js";
 import { encodeTicket } from "../../exporter/protobuf.js";
 import { TestRng, randomTicket, relErr } from "./helpers.js";
 
@@ -59,19 +59,22 @@ describe("runtime entry", () => {
     const rng = new TestRng(31);
     const t = randomTicket(rng, { nodes: 45, widths: [21, 16, 4], formats: ["csr", "dense"], densities: [0.2, 1] });
     const bytes = encodeTicket(t);
-    const m = loadModel(bytes);
+    const m = await loadModel(bytes);
     expect([m.numNodes, m.numClasses, m.numFeatures]).toEqual([45, 4, 21]);
     expect(m.meta.dataset).toBe("random");
     // the file may store weights in another format or precision, so compare with the decoded model's own reference
     expect(relErr(m.run(), referenceForward(t))).toBeLessThanOrEqual(1e-5);
     const m2 = await loadModelAsync(bytes);
     expect(relErr(m2.run(), referenceForward(t))).toBeLessThanOrEqual(1e-5);
+    const m3 = loadModelSync(bytes);
+    expect(relErr(m3.run(), referenceForward(t))).toBeLessThanOrEqual(1e-5);
   });
 
-  it("loadModel rejects a corrupted file with TicketFormatError", () => {
+  it("loadModel rejects a corrupted file with TicketFormatError", async () => {
     const rng = new TestRng(32);
     const bytes = encodeTicket(randomTicket(rng, { nodes: 10, widths: [4, 3, 2] }));
     const bad = bytes.slice(0, bytes.length - 7);
-    expect(() => loadModel(bad)).toThrow(TicketFormatError);
+    await expect(loadModel(bad)).rejects.toThrow(TicketFormatError);
+    expect(() => loadModelSync(bad)).toThrow(TicketFormatError);
   });
 });
