@@ -223,6 +223,11 @@ export class GltModel {
     return planSteps(this.plan, input, counts);
   }
 
+  /** Whether the ticket carries node features (run() and predict() without { features } use them). */
+  get hasFeatures(): boolean {
+    return this.ownFeatures !== null;
+  }
+
   /** Bytes of wasm linear memory this model's instance holds. */
   get memoryBytes(): number {
     return this.rt.heap.memoryBytes;
