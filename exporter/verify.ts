@@ -153,7 +153,8 @@ export async function verifyOnnx(onnxBytes: Uint8Array, ticket: Ticket, opts: Ve
   const ort = await loadOnnxRuntime();
   let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(onnxBytes, threads > 0 ? { intraOpNumThreads: threads } : {});
+    // logSeverityLevel 3: errors only (they are thrown anyway), no warnings on stderr
+    session = await ort.InferenceSession.create(onnxBytes, { logSeverityLevel: 3, ...(threads > 0 ? { intraOpNumThreads: threads } : {}) });
   } catch (e) {
     throw new Error(`ONNX Runtime could not load the model: ${oneLine(e)}`);
   }
