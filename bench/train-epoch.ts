@@ -13,7 +13,7 @@
  * (as trainer/train.ts does). --train-masks also trains the edge mask and the weight masks (as UGS
  * does), which adds the dw (SDDMM) and mask gradients.
  *
- * Rows: the headline setup, then one change at a time (optimizer, dropout, kernels), then dense
+ * Rows: the headline setup, then one change at a time (optimizer, kernels), then dense
  * features with denseMatMul, then the stock baseline (dense X, tf.matMul: its gradient's
  * transposed-operand matMul takes seconds on wasm, hence --stock-epochs, default 5).
  *
@@ -36,6 +36,10 @@ import { setSparseKernels } from "../trainer/ops/kernel-bridge.js";
 import { messagePassing, prepareMessagePassing, type MessagePassingGraph } from "../trainer/ops/message-passing.js";
 import { prepareSparseMatrix, sparseMatMul, type PreparedSparseMatrix } from "../trainer/ops/sparse-matmul.js";
 import { Rng } from "../trainer/util/rng.js";
+import { loadPlanetoidFlat } from "../trainer/data/planetoid-flat.js";
+import { rowNormalise } from "../trainer/data/graph.js";
+import { GcnModel } from "../trainer/models/gcn.js";
+import { createTrainStep, type TrainStep } from "../trainer/train.js";
 
 interface Args {
   dataDir: string;
@@ -148,35 +152,6 @@ function loadCora(dir: string): Cora {
   return { n, f, c, x, labels, train: Int32Array.from(split.train), src, dst, norm };
 }
 
-// ---------------------------------------------------------------- dropout
-
-/**
- * Inverted dropout whose mask comes from an inlined mulberry32, 16 random bits per element (two
- * elements per 32-bit draw, rate quantised to 1/65536) and a branchless select, into a reused
- * buffer (the wasm backend copies it into its heap). ~3 ms for 2708×512 here; a per-element
- * `rng.u32() < t ? scale : 0` costs ~20 ms, mostly branch mispredictions on a random condition.
- */
-class FastDropout {
-  private buf = new Float32Array(0);
-  apply(x: tf.Tensor2D, rate: number, seed: number): tf.Tensor2D {
-    const size = x.size;
-    if (this.buf.length < size + 1) this.buf = new Float32Array(size + 1);
-    const buf = this.buf;
-    const keep = 1 - rate;
-    const scale = 1 / keep;
-    const th = Math.round(keep * 65536);
-    let s = ((seed >>> 0) ^ 0x9e3779b9) | 0;
-    for (let i = 0; i < size; i += 2) {
-      s = (s + 0x6d2b79f5) | 0;
-      let t = Math.imul(s ^ (s >>> 15), s | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      t ^= t >>> 14;
-      buf[i] = scale * +((t & 0xffff) < th);
-      buf[i + 1] = scale * +(t >>> 16 < th);
-    }
-    return tf.tidy(() => tf.mul(x, tf.tensor2d(buf.subarray(0, size), x.shape as [number, number])));
-  }
-}
 
 // ---------------------------------------------------------------- the model
 
@@ -185,7 +160,6 @@ interface Setup {
   /** X·W1 and H·W2: sparseMatMul + denseMatMul, dense X + denseMatMul, or dense X + tf.matMul */
   matmuls: "custom" | "dense-fastgrad" | "stock";
   kernels: SparseKernels;
-  dropout: "fast" | "trainer";
   /** FusedAdam with weight decay, or tf.train.adam with the L2 term in the loss (as trainer/train.ts) */
   optimizer: "fused" | "tfjs";
   warmup: number;
@@ -211,8 +185,7 @@ class Gcn {
   private readonly graph: MessagePassingGraph;
   private readonly tfAdam: tf.AdamOptimizer | null;
   private readonly fusedAdam: FusedAdam | null;
-  private readonly fastDropout = new FastDropout();
-  private epoch = 0;
+    private epoch = 0;
 
   constructor(
     private readonly d: Cora,
@@ -262,7 +235,7 @@ class Gcn {
     const z1 = tf.add(messagePassing(xw, ew, this.graph), this.b1);
     const seed = 1899 * 100003 + this.epoch;
     let h = tf.relu(z1) as tf.Tensor2D;
-    if (training) h = this.setup.dropout === "fast" ? this.fastDropout.apply(h, 0.5, seed) : (dropout(h, 0.5, seed) as tf.Tensor2D);
+    if (training) h = dropout(h, 0.5, seed);
     const hw = this.matMul(h, tf.mul(this.w2, this.m2) as tf.Tensor2D);
     const z2 = tf.add(messagePassing(hw, ew, this.graph), this.b2);
     const ce = tf.neg(tf.sum(tf.mul(this.targets, tf.logSoftmax(z2)))) as tf.Scalar;
@@ -296,6 +269,36 @@ class Gcn {
   }
 }
 
+/** The trainer's own model and step (trainer/train.ts), i.e. exactly what `fastglt pipeline` runs per epoch. */
+class TrainerGcn {
+  private readonly model: GcnModel;
+  private readonly trainStep: TrainStep;
+  private epoch = 0;
+  constructor(
+    dataDir: string,
+    readonly setup: Setup,
+    trainMasks: boolean,
+  ) {
+    const raw = loadPlanetoidFlat(dataDir);
+    const graph = { ...raw, features: rowNormalise(raw.features) };
+    this.model = new GcnModel(graph, { hidden: 512, dropout: 0.5, seed: 1899 });
+    this.model.trainEdgeMask = trainMasks;
+    this.trainStep = createTrainStep(this.model, graph, { lr: LR, weightDecay: WEIGHT_DECAY, seed: 1899 });
+  }
+  step(): number {
+    return this.trainStep(++this.epoch);
+  }
+  trainCe(): number {
+    return NaN;
+  }
+  dispose(): void {
+    this.trainStep.dispose();
+    this.model.dispose();
+  }
+}
+
+type Steppable = Pick<Gcn, "setup" | "step" | "trainCe" | "dispose">;
+
 // ---------------------------------------------------------------- measuring
 
 interface Row {
@@ -314,7 +317,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
 }
 
-function measure(model: Gcn): Row {
+function measure(model: Steppable): Row {
   const { label, warmup, epochs } = model.setup;
   process.stderr.write(`${label}: ${warmup} warm-up + ${epochs} epochs ...`);
   const ceBefore = model.trainCe();
@@ -394,17 +397,19 @@ async function main(): Promise<void> {
       `${args.trainMasks ? "edge and weight masks trained" : "masks fixed (ones)"}`,
   );
 
-  const base: Setup = { label: "", matmuls: "custom", kernels, dropout: "fast", optimizer: "fused", warmup: args.warmup, epochs: args.epochs };
+  const base: Setup = { label: "", matmuls: "custom", kernels, optimizer: "fused", warmup: args.warmup, epochs: args.epochs };
   const setups: Setup[] = [
     { ...base, label: `custom ops, ${kernels.name} kernels, FusedAdam` },
     { ...base, label: "  same, tf.train.adam + L2 in the loss", optimizer: "tfjs" },
-    { ...base, label: "  same, trainer/ops/dropout.ts", dropout: "trainer" },
     ...(kernels !== referenceKernels ? [{ ...base, label: "  same, reference kernels", kernels: referenceKernels }] : []),
     { ...base, label: "dense X, denseMatMul, tf.train.adam + L2", matmuls: "dense-fastgrad", optimizer: "tfjs", warmup: 2 },
     { ...base, label: "stock: dense X, tf.matMul, tf.train.adam + L2", matmuls: "stock", optimizer: "tfjs", warmup: 1, epochs: args.stockEpochs },
   ];
   const rows: Row[] = [];
   let profiled: Gcn | null = null;
+  const trainer = new TrainerGcn(args.dataDir, { ...base, label: "trainer: GcnModel + createTrainStep (pipeline)" }, args.trainMasks);
+  rows.push(measure(trainer));
+  trainer.dispose();
   for (const s of setups) {
     const m = new Gcn(d, s, args.trainMasks);
     rows.push(measure(m));
@@ -425,7 +430,7 @@ async function main(): Promise<void> {
   }
   console.log(
     "median wall ms per epoch (forward + backward + Adam step, lr 0.01, weight decay 5e-4). Every row passes messages with the\n" +
-      "custom messagePassing (tfjs-backend-wasm has no UnsortedSegmentSum) and, except where named, uses the bench's FastDropout.",
+      "custom messagePassing (tfjs-backend-wasm has no UnsortedSegmentSum).",
   );
   if (args.profile && profiled) await profileEpochs(profiled);
   profiled?.dispose();
