@@ -66,6 +66,6 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const gltBytes = (await stat(gltPath)).size;
   console.log(
     `wrote ${values.onnx}: ${bytes.length} bytes, opset ${opset}, message passing ${mp ?? (graphAsInput ? "scatter-elements" : "gather")}` +
-      `${graphAsInput ? ", edge list as inputs" : ""} (${gltPath}: ${gltBytes} bytes, ${(bytes.length / gltBytes).toFixed(1)}× smaller)`,
+      `${graphAsInput ? ", edge list as inputs" : ""} (the .glt, ${gltBytes} bytes, is ${(bytes.length / gltBytes).toFixed(1)}× smaller)`,
   );
 }

@@ -156,7 +156,7 @@ export async function verifyOnnx(onnxBytes: Uint8Array, ticket: Ticket, opts: Ve
     // logSeverityLevel 3: errors only (they are thrown anyway), no warnings on stderr
     session = await ort.InferenceSession.create(onnxBytes, { logSeverityLevel: 3, ...(threads > 0 ? { intraOpNumThreads: threads } : {}) });
   } catch (e) {
-    throw new Error(`ONNX Runtime could not load the model: ${oneLine(e)}`);
+    throw new Error(`ONNX Runtime could not load the model: ${oneLine(e)}`, { cause: e });
   }
   try {
     const feeds: Record<string, unknown> = { [ONNX_INPUT]: new ort.Tensor("float32", x, [n, f]) };
