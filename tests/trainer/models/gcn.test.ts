@@ -76,3 +76,28 @@ describe("GcnModel", () => {
     model.dispose();
   });
 });
+
+describe("training", () => {
+  it("repeats exactly with the same seed and differs with another (wasm backend)", async () => {
+    const { train } = await import("../../../trainer/train.js");
+    const { loadWasmKernels } = await import("../../../runtime-wasm/host/wasm-kernels.js");
+    const { setSparseKernels } = await import("../../../trainer/ops/kernel-bridge.js");
+    await initBackend("wasm", () => {});
+    setSparseKernels(loadWasmKernels());
+    const g = randomSmallGraph(11, 60, 20, 3);
+    const run = (seed: number) => {
+      const model = new GcnModel(g, { hidden: 16, dropout: 0.5, seed });
+      model.trainEdgeMask = true;
+      const r = train(model, g, { epochs: 15, lr: 0.01, weightDecay: 5e-4, seed });
+      const logits = r.best.logits.slice();
+      model.dispose();
+      return { logits, bestEpoch: r.bestEpoch };
+    };
+    const a = run(5);
+    const b = run(5);
+    const c = run(6);
+    expect(b.bestEpoch).toBe(a.bestEpoch);
+    expect(b.logits).toEqual(a.logits);
+    expect(c.logits).not.toEqual(a.logits);
+  });
+});
