@@ -300,7 +300,3 @@ if (process.argv.includes("--check")) {
   renameSync(tmp, outPath);
   console.log(`wrote ${outPath}`);
 }
-
-// The ONNX subset (exporter/onnx.proto → exporter/generated/onnx-schema.ts) has its own generator;
-// it runs from here so that `npm run build:gen` covers both schemas (it reads the same --check flag).
-await import("./build-onnx-schema.mjs");
