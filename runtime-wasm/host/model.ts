@@ -6,15 +6,15 @@
  * Layer l computes H ← act(Â·(H·W) + b) (or (Â·H)·W + b when that is cheaper). Two activation
  * buffers serve all layers: A holds each layer's input and output (the input is dead once the
  * intermediate exists), B the intermediate (H·W or Â·H). Bias and ReLU are fused into whichever
- * kernel runs last in the layer. A node query runs the same kernels on a renumbered sub-CSR whose
- * row prefixes are the hop sets, with fewer rows per layer.
+ * kernel runs last in the layer. A node query runs the same kernels, in the same order, on a
+ * renumbered sub-CSR whose row prefixes are the hop sets, with fewer rows per layer.
  */
 import type { CsrMatrix, DenseMatrix } from "../../ticket/csr.js";
 import type { Ticket, TicketMeta } from "../../ticket/ticket.js";
 import { WasmRuntime, type WasmVariant } from "./wasm-module.js";
 import { GrowableRegion } from "./heap.js";
 import { validateCsr } from "./wasm-kernels.js";
-import { makePlan, planSteps, type InputKind, type KernelTiming, type LayerPlan, type Order, type Plan, type PlanOptions, type StepInfo, type WeightKernel } from "./plan.js";
+import { makePlan, planSteps, type InputKind, type KernelTiming, type Order, type Plan, type PlanOptions, type StepInfo, type WeightKernel } from "./plan.js";
 import { ReceptiveField } from "./query.js";
 import { DEFAULT_MAX_MEMORY_BYTES, memoryProblem, rangeProblem } from "./limits.js";
 import type { FeatureInput } from "./reference.js";
@@ -350,7 +350,8 @@ export class GltModel {
           nnzX += own!.rowPtr[v + 1] - own!.rowPtr[v];
         }
       }
-      const kind: InputKind = nnzX <= this.plan.denseInputMaxDensity * rowsX * this.numFeatures ? "csr" : "dense";
+      // the stored features take the sparse-input path, as in run(); replaced rows may make the input dense enough for the dense one
+      const kind: InputKind = !repl || nnzX <= this.plan.denseInputMaxDensity * rowsX * this.numFeatures ? "csr" : "dense";
       const subRows = b[L - 1];
       const subNnz = field.edgesOfPrefix(subRows);
       const rowsIn: number[] = [];
@@ -364,11 +365,13 @@ export class GltModel {
       this.ensureForms(kind);
       const sp = [this.sub[0].get((subRows + 1) * 4), this.sub[1].get(subNnz * 4), this.sub[2].get(subNnz * 4)];
       const xp = [this.input[0].get((rowsX + 1) * 4), this.input[1].get(nnzX * 4), this.input[2].get(nnzX * 4)];
-      // edges per layer are known once the sub-CSR is written; orders depend on them, buffer sizes on orders
       const subRowPtr = heap.i32(sp[0], subRows + 1);
       field.writeSubCsr(subRows, this.hostGraph.coef, subRowPtr, heap.i32(sp[1], subNnz), heap.f32(sp[2], subNnz));
       const edges = rowsOut.map((r) => subRowPtr[r]);
-      const orders = this.plan.layers.map((lp, l) => this.queryOrder(lp, kind, l, rowsIn[l], rowsOut[l], edges[l]));
+      // the plan's order, as in run(): every row is then summed in the same order by the same
+      // kernel, so a query's logits are bitwise those of the full run (a per-query order by cost
+      // would save little: the receptive field is small either way)
+      const orders = this.plan.layers.map((lp) => lp.order);
       const exec: Exec = {
         kind, x: null, graph: { rowPtr: sp[0], colIdx: sp[1], values: sp[2], nnz: subNnz },
         rowsIn, rowsOut, edges, orders,
@@ -390,11 +393,12 @@ export class GltModel {
           src = own!;
           r = field.order[i];
         }
-        const s0 = src.rowPtr[r];
-        const s1 = src.rowPtr[r + 1];
-        xCol.set(src.colIdx.subarray(s0, s1), k);
-        xVal.set(src.values.subarray(s0, s1), k);
-        k += s1 - s0;
+        const sc = src.colIdx;
+        const sv = src.values;
+        for (let q = src.rowPtr[r], e = src.rowPtr[r + 1]; q < e; q++, k++) {
+          xCol[k] = sc[q];
+          xVal[k] = sv[q];
+        }
         xRowPtr[i + 1] = k;
       }
       if (kind === "csr") {
@@ -464,16 +468,6 @@ export class GltModel {
     }
     this.ensureForms("dense");
     return { kind: "dense", csr: null };
-  }
-
-  /** Order of a layer in a node query: by cost on the query's row counts, unless forced. */
-  private queryOrder(lp: LayerPlan, kind: InputKind, l: number, rowsIn: number, rowsOut: number, edges: number): Order {
-    if (l === 0 && kind === "csr") return "transform-first";
-    if (this.plan.orderForced) return lp.order;
-    const perRow = lp.kernelDense === "sparse" ? lp.nnz : lp.inFeatures * lp.outFeatures;
-    const transformFirst = rowsIn * perRow + edges * lp.outFeatures;
-    const aggregateFirst = edges * lp.inFeatures + rowsOut * perRow;
-    return aggregateFirst < transformFirst ? "aggregate-first" : "transform-first";
   }
 
   private forward(e: Exec, prof: Profiler | null): void {

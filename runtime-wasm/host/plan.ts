@@ -96,7 +96,7 @@ export interface Plan {
   droppedUnits: number;
   /** dense inputs at or below this density are run as CSR */
   denseInputMaxDensity: number;
-  /** the order was forced by an option (node queries otherwise pick it per query by cost) */
+  /** the order was forced by an option */
   orderForced: boolean;
   /** the weight kernel was forced by an option */
   kernelForced: boolean;

@@ -97,7 +97,7 @@ describe("receptive field", () => {
   });
 });
 
-describe("predict(nodeIds) equals the full-graph rows", () => {
+describe("predict(nodeIds) equals the full-graph rows, bitwise", () => {
   for (const variant of ["release", "debug"] as const) {
     it(`random tickets, 1 to 3 layers, every order and weight kernel, many queries (${variant})`, () => {
       const rng = new TestRng(41);
@@ -115,7 +115,8 @@ describe("predict(nodeIds) equals the full-graph rows", () => {
               const ids = Array.from({ length: size }, () => rng.int(60));
               const got = m.predict(ids);
               const label = `widths ${widths} p=${edgeProb} ${JSON.stringify(opts)} ids ${ids}`;
-              expect(rowErr(got, rows(full, ids, C), C), label).toBeLessThanOrEqual(TOL);
+              // the same kernels sum every row in the same order: bitwise the full run's rows
+              expect(Array.from(got), label).toEqual(Array.from(rows(full, ids, C)));
               expect(rowErr(got, rows(expected, ids, C), C), label).toBeLessThanOrEqual(TOL);
             }
           }
@@ -137,7 +138,7 @@ describe("predict(nodeIds) equals the full-graph rows", () => {
     const check = (ids: number[] | Int32Array, label: string) => {
       const got = m.predict(ids);
       expect(got.length, label).toBe(ids.length * C);
-      expect(rowErr(got, rows(full, ids, C), C), label).toBeLessThanOrEqual(TOL);
+      expect(Array.from(got), label).toEqual(Array.from(rows(full, ids, C)));
     };
     check([7], "isolated node");
     // an isolated node's logits are the bias chain alone: the same for every isolated node
@@ -179,6 +180,30 @@ describe("predict(nodeIds) equals the full-graph rows", () => {
         expect(rowErr(m.predict(ids), rows(referenceForward(t), ids, C), C)).toBeLessThanOrEqual(TOL);
       }
     }
+  });
+
+  it("dead hidden units and unread features: the same rows, also when every hidden unit is dead", () => {
+    const rng = new TestRng(47);
+    const t = randomTicket(rng, { nodes: 40, widths: [20, 16, 4], formats: ["dense", "dense"], edgeProb: 0.05 });
+    const w0 = t.layers[0].weight;
+    const w1 = t.layers[1].weight;
+    if (w0.format !== "dense" || w1.format !== "dense") throw new Error("test setup");
+    for (const j of [0, 3, 15]) w1.data.fill(0, j * 4, (j + 1) * 4);
+    for (const i of [2, 7]) w0.data.fill(0, i * 16, (i + 1) * 16);
+    for (const variant of ["release", "debug"] as const) {
+      const m = createModel(t, { variant });
+      expect(m.plan.droppedUnits).toBe(3);
+      const ids = [0, 5, 5, 39, 17];
+      expect(Array.from(m.predict(ids))).toEqual(Array.from(rows(m.run(), ids, 4)));
+      const some = [0, 39, 17];
+      const x = randomCsr(rng, some.length, 20, 0.4); // entries in unread features 2 and 7 change nothing
+      expect(rowErr(m.predict(some, { features: x }), rows(referenceForward(t, withRows(t, some, x)), some, 4), 4)).toBeLessThanOrEqual(TOL);
+    }
+    w1.data.fill(0);
+    const dead = createModel(t);
+    expect(dead.plan.layers[0].outFeatures).toBe(0);
+    expect(Array.from(dead.predict([1, 2]))).toEqual(Array.from(rows(dead.run(), [1, 2], 4)));
+    expect(rowErr(dead.predict([1], { features: randomDense(rng, 20) }), rows(referenceForward(t), [1], 4), 4)).toBeLessThanOrEqual(TOL);
   });
 
   it("a ticket without features answers queries whose field is the queried nodes", () => {
