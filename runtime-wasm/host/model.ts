@@ -862,21 +862,26 @@ function filterFeatures(x: CsrMatrix, plan: Plan): CsrArrays {
 function denseToCsrArrays(w: Float32Array, rows: number, cols: number, transpose = false): CsrArrays {
   const R = transpose ? cols : rows;
   const C = transpose ? rows : cols;
-  const at = (r: number, c: number) => (transpose ? w[c * cols + r] : w[r * cols + c]);
+  // element (r, c) of the result is w[r * rs + c * cs]
+  const rs = transpose ? 1 : cols;
+  const cs = transpose ? cols : 1;
+  let nnz = 0;
+  for (let k = 0; k < w.length; k++) if (w[k] !== 0) nnz++;
   const rowPtr = new Int32Array(R + 1);
-  const colIdx: number[] = [];
-  const values: number[] = [];
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let q = 0;
   for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) {
-      const v = at(r, c);
+    for (let c = 0, k = r * rs; c < C; c++, k += cs) {
+      const v = w[k];
       if (v !== 0) {
-        colIdx.push(c);
-        values.push(v);
+        colIdx[q] = c;
+        values[q++] = v;
       }
     }
-    rowPtr[r + 1] = colIdx.length;
+    rowPtr[r + 1] = q;
   }
-  return { rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+  return { rowPtr, colIdx, values };
 }
 
 /**

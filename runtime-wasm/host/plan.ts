@@ -106,8 +106,8 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
   const n = ticket.graph.numNodes;
   const numEdges = ticket.graph.rowPtr[n];
   const L = ticket.layers.length;
-  const ws = ticket.layers.map((l) => Float32Array.from(weightToDense(l.weight)));
-  const biases = ticket.layers.map((l) => (l.bias ? Float32Array.from(l.bias) : null));
+  const ws = ticket.layers.map((l) => (l.weight.format === "dense" ? l.weight.data.slice() : weightToDense(l.weight)));
+  const biases = ticket.layers.map((l) => (l.bias ? l.bias.slice() : null));
   const ins = ticket.layers.map((l) => l.inFeatures);
   const outs = ticket.layers.map((l) => l.outFeatures);
   const kept: Int32Array[] = outs.map((o) => Int32Array.from({ length: o }, (_, i) => i));
@@ -137,7 +137,12 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
       const pc = outs[l - 1];
       const wp = ws[l - 1];
       const wc = new Float32Array(pr * live.length);
-      for (let i = 0; i < pr; i++) live.forEach((j, c) => (wc[i * live.length + c] = wp[i * pc + j]));
+      const nl = live.length;
+      for (let i = 0; i < pr; i++) {
+        const src = i * pc;
+        const dst = i * nl;
+        for (let c = 0; c < nl; c++) wc[dst + c] = wp[src + live[c]];
+      }
       ws[l - 1] = wc;
       outs[l - 1] = live.length;
       const b = biases[l - 1];
@@ -149,8 +154,10 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
   const featureUsed = new Uint8Array(ins[0]);
   let usedFeatures = 0;
   for (let i = 0; i < ins[0]; i++) {
-    const row = ws[0].subarray(i * outs[0], (i + 1) * outs[0]);
-    if (row.some((v) => v !== 0)) {
+    const w0 = ws[0];
+    let any = false;
+    for (let k = i * outs[0], e = k + outs[0]; k < e && !any; k++) any = w0[k] !== 0;
+    if (any) {
       featureUsed[i] = 1;
       usedFeatures++;
     }
@@ -160,14 +167,20 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
   const thrCsr = opts.sparseDensitySparseInput ?? SPARSE_WEIGHT_MAX_DENSITY_SPARSE_INPUT;
   const layers: LayerPlan[] = ticket.layers.map((layer, l) => {
     const w = ws[l];
+    const fin = ins[l];
+    const fout = outs[l];
+    const rowNnz = new Int32Array(fin);
     let nnz = 0;
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
+    for (let i = 0; i < fin; i++) {
+      let c = 0;
+      for (let k = i * fout, e = k + fout; k < e; k++) if (w[k] !== 0) c++;
+      rowNnz[i] = c;
+      nnz += c;
+    }
     const density = w.length === 0 ? 0 : nnz / w.length;
     const force = opts.weightKernel && opts.weightKernel !== "auto" ? opts.weightKernel : null;
     const order: Order =
       opts.order && opts.order !== "auto" ? opts.order : ins[l] < outs[l] ? "aggregate-first" : "transform-first";
-    const rowNnz = new Int32Array(ins[l]);
-    for (let i = 0; i < ins[l]; i++) for (let j = 0; j < outs[l]; j++) if (w[i * outs[l] + j] !== 0) rowNnz[i]++;
     const source = force ? "forced" : "threshold";
     return {
       index: l,
