@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPipeline } from "../../cli/pipeline.js";
+import { decodeTicket, GLT_FORMAT_VERSION } from "../../exporter/protobuf.js";
 import { TRAIN_DEFAULTS } from "../../trainer/train.js";
 import { silentProgress } from "../../trainer/util/progress.js";
 
@@ -22,8 +23,15 @@ export const TRAINED_SPEC = {
 export async function trainedTicketFile(): Promise<string> {
   const key = Object.values(TRAINED_SPEC).join("_").replace(/[^A-Za-z0-9_.=-]/g, "-");
   const dir = join(tmpdir(), "fastglt-test-tickets");
-  const file = join(dir, `${key}-v1.glt`);
-  if (existsSync(file)) return file;
+  const file = join(dir, `${key}-glt${GLT_FORMAT_VERSION}.glt`);
+  if (existsSync(file)) {
+    try {
+      decodeTicket(new Uint8Array(readFileSync(file)));
+      return file;
+    } catch {
+      // written by an older format: train again
+    }
+  }
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `train-${process.pid}-${Date.now()}`);
   const report = await runPipeline({
