@@ -92,7 +92,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
     mkdirSync(o.outDir, { recursive: true });
     const file = resolve(join(o.outDir, `${graph.name}-gcn-seed${o.seed}.glt`));
     const bytes = encodeTicket(ticket);
-    writeTicketFile(file, ticket);
+    await writeTicketFile(file, ticket);
 
     const runtimeModel = await loadModel(bytes);
     const logits = runtimeModel.run();
