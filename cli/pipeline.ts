@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { encodeTicket } from "../exporter/protobuf.js";
+import { compareLogitRows } from "../ticket/compare-logits.js";
 import { writeTicketFile } from "../exporter/file.js";
 import { loadModel } from "../runtime-wasm/host/index.js";
 import { initBackend, type BackendChoice } from "../trainer/backend.js";
@@ -97,7 +98,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
     const runtimeModel = await loadModel(bytes);
     const logits = runtimeModel.run();
     const runtimeAccuracy = accuracy(logits, graph.numClasses, graph.labels, graph.testIdx);
-    const compare = compareLogits(ticketEval.logits, logits, graph.numClasses);
+    const compare = compareLogitRows(ticketEval.logits, logits, graph.numClasses);
     const latency = medianLatency(() => runtimeModel.run());
     o.log(`runtime: test accuracy ${pct(runtimeAccuracy)}, same predictions: ${compare.samePredictions}, max relative logit error ${compare.maxRelativeError.toExponential(2)}, latency ${latency.medianMs.toFixed(2)} ms (median of ${latency.runs})`);
     o.log(`file: ${file} (${bytes.length} bytes)`);
@@ -130,34 +131,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
   } finally {
     model.dispose();
   }
-}
-
-/**
- * Arg-max agreement, and the largest row-wise relative error max_c |a − b| / max_c |a| over all
- * nodes (a node's logits compared at the scale of that node's logits, so that a logit near zero
- * does not turn float rounding into a large ratio).
- */
-export function compareLogits(a: Float32Array, b: Float32Array, numClasses: number): { samePredictions: boolean; maxRelativeError: number } {
-  if (a.length !== b.length) throw new Error(`logit arrays differ in length: ${a.length} vs ${b.length}`);
-  let maxRel = 0;
-  let same = true;
-  for (let r = 0; r < a.length / numClasses; r++) {
-    let ia = 0;
-    let ib = 0;
-    let diff = 0;
-    let scale = 0;
-    for (let c = 0; c < numClasses; c++) {
-      const x = a[r * numClasses + c];
-      const y = b[r * numClasses + c];
-      diff = Math.max(diff, Math.abs(x - y));
-      scale = Math.max(scale, Math.abs(x));
-      if (x > a[r * numClasses + ia]) ia = c;
-      if (y > b[r * numClasses + ib]) ib = c;
-    }
-    maxRel = Math.max(maxRel, diff / Math.max(scale, 1e-6));
-    if (ia !== ib) same = false;
-  }
-  return { samePredictions: same, maxRelativeError: maxRel };
 }
 
 /** Median wall time of `fn` after a warm-up, over at least 5 runs or ~0.5 s. */
