@@ -47,11 +47,29 @@ export function evaluate(model: GcnModel, graph: Graph): Evaluation {
 }
 
 /** Cross-entropy targets: one-hot rows of the training nodes divided by their count, zero elsewhere. */
-function trainTargets(graph: Graph): tf.Tensor2D {
+export function trainTargets(graph: Graph): tf.Tensor2D {
   const c = graph.numClasses;
   const t = new Float32Array(graph.numNodes * c);
   for (const v of graph.trainIdx) t[v * c + graph.labels[v]] = 1 / graph.trainIdx.length;
   return tf.tensor2d(t, [graph.numNodes, c]);
+}
+
+/** Dropout seed of a training epoch (the same rule `train` uses). */
+export function dropoutSeed(seed: number, epoch: number): number {
+  return seed * 100003 + epoch;
+}
+
+/**
+ * Mean cross-entropy on the training nodes (`targets` from trainTargets) of a forward pass with
+ * dropout, and its gradient w.r.t. each of `vars` (null where the loss does not depend on it).
+ * The caller disposes the gradients. This is the step the ticket searches build on (they change
+ * the gradients before the optimizer sees them).
+ */
+export function lossAndGradients(model: GcnModel, targets: tf.Tensor2D, vars: tf.Variable[], seed: number): { loss: number; grads: (tf.Tensor | null)[] } {
+  const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(model.forward(true, seed))))) as tf.Scalar), vars);
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return { loss, grads: vars.map((v) => grads[v.name] ?? null) };
 }
 
 /** One full-batch epoch: forward with dropout, cross-entropy on the training nodes, backward, Adam step. */
@@ -73,7 +91,7 @@ export function createTrainStep(model: GcnModel, graph: Graph, opts: Pick<TrainO
   const optimizer = new FusedAdam({ learningRate: opts.lr, weightDecay: opts.weightDecay, noDecay: [model.edgeMask] });
   const step = (epoch: number): number => {
     const lossValue = optimizer.minimize(
-      () => tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(model.forward(true, opts.seed * 100003 + epoch))))) as tf.Scalar),
+      () => tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(model.forward(true, dropoutSeed(opts.seed, epoch)))))) as tf.Scalar),
       vars,
     );
     const loss = lossValue.dataSync()[0];

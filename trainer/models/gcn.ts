@@ -8,10 +8,22 @@ import { Rng } from "../util/rng.js";
 import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform } from "./init.js";
 
+/**
+ * How Â's coefficients are formed from the per-edge mask values m_e:
+ * - `fixed` (default; FastGLT's GCN and the one-shot pipeline): coef_e = m_e · keep_e · norm_e with
+ *   norm = D^-1/2 (A+I) D^-1/2 of the *unpruned* graph; pruning removes a message without
+ *   renormalising. Self-loops are ordinary edges of the mask.
+ * - `renormalised` (UGS's GCN): Â = D̃^-1/2 (A⊙m⊙keep + I) D̃^-1/2 with D̃ the row sums of the
+ *   *masked, soft* matrix, recomputed every forward pass (gradients flow through the degrees).
+ *   Self-loops always carry weight 1 and are never masked or pruned.
+ */
+export type GcnNormalisation = "fixed" | "renormalised";
+
 export interface GcnConfig {
   hidden: number;
   dropout: number;
   seed: number;
+  normalisation?: GcnNormalisation;
 }
 
 export const GCN_DEFAULTS: GcnConfig = { hidden: 512, dropout: 0.5, seed: 0 };
@@ -23,15 +35,29 @@ export interface PrunableWeight {
   cols: number;
   value: tf.Variable;
   mask: Float32Array;
+  /** UGS's continuous, trainable weight mask (`enableTrainableWeightMasks`), else null */
+  maskTrain: tf.Variable | null;
 }
 
 /** Values of every variable (in `allVariables()` order), to restore the best-validation model or rewind. */
 export type ModelState = Float32Array[];
 
 /**
+ * How the binary masks (`weights[i].mask`, `edgeKeep`) enter the forward pass:
+ * - `multiply` (default): W_eff = W ⊙ M (⊙ m_train when trainable weight masks are on) and the edge
+ *   weight is m_e · keep_e; gradients of pruned entries are zero.
+ * - `zeroed` (RigL / FastGLT): the forward pass uses W and m_e as they are, and the caller keeps
+ *   pruned entries at exactly 0 (FusedAdam's masked update, `zeroPruned()`). The gradient of W and
+ *   of the edge mask is then the gradient of the *unmasked* loss w.r.t. every entry, pruned ones
+ *   included: what FastGLT's regrowth scores use. Same logits as `multiply` while the invariant holds.
+ */
+export type MaskMode = "multiply" | "zeroed";
+
+/**
  * A 2-layer GCN (Kipf & Welling) with a per-edge mask shared by both layers and a binary mask per
  * weight matrix:  logits = Â·(dropout(relu(Â·(X·(W1⊙M1)) + b1))·(W2⊙M2)) + b2,
- * Â's coefficient for edge e = edgeMask[e]·keep[e]·norm[e] (norm from the unpruned graph).
+ * Â's coefficient for edge e = edgeMask[e]·keep[e]·norm[e] (norm from the unpruned graph), or
+ * the UGS renormalisation (`config.normalisation`).
  */
 export class GcnModel {
   readonly kind = "gcn";
@@ -43,10 +69,19 @@ export class GcnModel {
   /** binary: 1 = edge kept */
   edgeKeep: Float32Array;
   trainEdgeMask = false;
+  /** train `weights[i].maskTrain` (only with trainable weight masks enabled) */
+  trainWeightMasks = false;
+  maskMode: MaskMode = "multiply";
+  readonly normalisation: GcnNormalisation;
 
   private readonly features: PreparedSparseMatrix;
   private readonly mp: MessagePassingGraph;
   private readonly norm: tf.Tensor1D;
+  /** renormalised mode: 1 on self-loops, 0 on graph edges */
+  private readonly selfLoopOnes: tf.Tensor1D | null = null;
+  /** renormalised + zeroed mode: 1 on graph edges, 0 on self-loops */
+  private readonly graphEdgeOnes: tf.Tensor1D | null = null;
+  private readonly nodeOnes: tf.Tensor2D | null = null;
   private maskTensors: tf.Tensor2D[] = [];
   private edgeKeepTensor: tf.Tensor1D | null = null;
 
@@ -59,24 +94,50 @@ export class GcnModel {
     const f = graph.numFeatures;
     const h = config.hidden;
     const c = graph.numClasses;
+    this.normalisation = config.normalisation ?? "fixed";
     this.edges = gcnEdges(graph);
     this.features = prepareSparseMatrix(graph.features);
     this.mp = prepareMessagePassing(this.edges.src, this.edges.dst, graph.numNodes);
     this.norm = tf.tensor1d(this.edges.norm);
+    const numEdges = this.edges.src.length;
+    if (this.normalisation === "renormalised") {
+      const self = new Float32Array(numEdges);
+      self.fill(1, this.edges.numGraphEdges);
+      this.selfLoopOnes = tf.tensor1d(self);
+      this.graphEdgeOnes = tf.tensor1d(self.map((x) => 1 - x));
+      this.nodeOnes = tf.ones([graph.numNodes, 1]);
+    }
     this.weights = [
-      { name: "w1", rows: f, cols: h, value: tf.variable(tf.tensor2d(glorotUniform(f, h, rng), [f, h]), true), mask: new Float32Array(f * h).fill(1) },
-      { name: "w2", rows: h, cols: c, value: tf.variable(tf.tensor2d(glorotUniform(h, c, rng), [h, c]), true), mask: new Float32Array(h * c).fill(1) },
+      { name: "w1", rows: f, cols: h, value: tf.variable(tf.tensor2d(glorotUniform(f, h, rng), [f, h]), true), mask: new Float32Array(f * h).fill(1), maskTrain: null },
+      { name: "w2", rows: h, cols: c, value: tf.variable(tf.tensor2d(glorotUniform(h, c, rng), [h, c]), true), mask: new Float32Array(h * c).fill(1), maskTrain: null },
     ];
     this.biases = [tf.variable(tf.zeros([h]), true), tf.variable(tf.zeros([c]), true)];
-    this.edgeMask = tf.variable(tf.ones([this.edges.src.length]), true);
-    this.edgeKeep = new Float32Array(this.edges.src.length).fill(1);
+    this.edgeMask = tf.variable(tf.ones([numEdges]), true);
+    this.edgeKeep = new Float32Array(numEdges).fill(1);
     this.syncMasks();
+  }
+
+  /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
+  enableTrainableWeightMasks(): void {
+    for (const w of this.weights) {
+      if (!w.maskTrain) w.maskTrain = tf.variable(tf.ones([w.rows, w.cols]), true);
+    }
+  }
+
+  /** Removes the trainable weight masks (back to W ⊙ M). */
+  disableTrainableWeightMasks(): void {
+    for (const w of this.weights) {
+      w.maskTrain?.dispose();
+      w.maskTrain = null;
+    }
+    this.trainWeightMasks = false;
   }
 
   /** Everything Adam updates. */
   trainableVariables(): tf.Variable[] {
     const vars = [...this.weights.map((w) => w.value), ...this.biases];
     if (this.trainEdgeMask) vars.push(this.edgeMask);
+    if (this.trainWeightMasks) for (const w of this.weights) if (w.maskTrain) vars.push(w.maskTrain);
     return vars;
   }
 
@@ -85,29 +146,97 @@ export class GcnModel {
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     this.maskTensors = this.weights.map((w) => tf.tensor2d(w.mask, [w.rows, w.cols]));
-    this.edgeKeepTensor = tf.tensor1d(this.edgeKeep);
+    if (this.normalisation === "renormalised") {
+      // self-loops are never masked there: their weight comes from selfLoopOnes
+      const keep = this.edgeKeep.slice();
+      keep.fill(0, this.edges.numGraphEdges);
+      this.edgeKeepTensor = tf.tensor1d(keep);
+    } else {
+      this.edgeKeepTensor = tf.tensor1d(this.edgeKeep);
+    }
   }
 
-  /** The per-edge weight Â uses: mask value × keep × normalisation. */
+  /** Zeroes the values of pruned entries (W where the mask is 0, edge-mask values of pruned edges). */
+  zeroPruned(): void {
+    tf.tidy(() => {
+      for (const [i, w] of this.weights.entries()) w.value.assign(tf.mul(w.value, this.maskTensors[i]));
+      this.edgeMask.assign(tf.mul(this.edgeMask, tf.tensor1d(this.edgeKeep)));
+    });
+  }
+
+  /** The weight matrix the forward pass multiplies by. */
+  effectiveWeight(i: number): tf.Tensor2D {
+    const w = this.weights[i];
+    if (this.maskMode === "zeroed") return w.value as tf.Tensor2D;
+    const masked = tf.mul(w.value, this.maskTensors[i]);
+    return (w.maskTrain ? tf.mul(masked, w.maskTrain) : masked) as tf.Tensor2D;
+  }
+
+  /** Per-edge mask factor m_e·keep_e (renormalised mode: 0 on self-loops, which are added as 1). */
+  private maskedEdgeValues(): tf.Tensor1D {
+    if (this.maskMode === "zeroed") {
+      return (this.normalisation === "renormalised" ? tf.mul(this.edgeMask, this.graphEdgeOnes!) : this.edgeMask) as tf.Tensor1D;
+    }
+    return tf.mul(this.edgeMask, this.edgeKeepTensor!) as tf.Tensor1D;
+  }
+
+  /**
+   * What the aggregation needs: fixed → the per-edge coefficients; renormalised → the per-edge
+   * weights (mask values, self-loops 1) and r = D̃^-1/2 per node, coef_e = r[src]·w_e·r[dst].
+   */
+  private aggregation(): { weights: tf.Tensor1D; r: tf.Tensor2D | null } {
+    if (this.normalisation === "fixed") return { weights: tf.mul(this.maskedEdgeValues(), this.norm) as tf.Tensor1D, r: null };
+    const w = tf.add(this.maskedEdgeValues(), this.selfLoopOnes!) as tf.Tensor1D;
+    // D̃[u] = Σ_{e: src_e = u} w_e (UGS: row sums of the masked matrix plus I); guarded against ≤ 0
+    const degree = messagePassing(this.nodeOnes!, w, this.mp, { transpose: true });
+    const r = tf.rsqrt(tf.maximum(degree, 1e-12)) as tf.Tensor2D;
+    return { weights: w, r };
+  }
+
+  private aggregate(h: tf.Tensor2D, agg: { weights: tf.Tensor1D; r: tf.Tensor2D | null }): tf.Tensor2D {
+    if (!agg.r) return messagePassing(h, agg.weights, this.mp);
+    return tf.mul(messagePassing(tf.mul(h, agg.r) as tf.Tensor2D, agg.weights, this.mp), agg.r) as tf.Tensor2D;
+  }
+
+  /** The per-edge coefficient Â uses (for the ticket): mask value × keep × normalisation. */
   edgeWeights(): tf.Tensor1D {
-    return tf.tidy(() => tf.mul(tf.mul(this.edgeMask, this.edgeKeepTensor!), this.norm) as tf.Tensor1D);
+    return tf.tidy(() => {
+      const agg = this.aggregation();
+      if (!agg.r) return agg.weights;
+      const w = agg.weights.dataSync();
+      const r = agg.r.dataSync();
+      const { src, dst } = this.edges;
+      const coef = new Float32Array(w.length);
+      for (let e = 0; e < coef.length; e++) coef[e] = r[src[e]] * w[e] * r[dst[e]];
+      return tf.tensor1d(coef);
+    });
   }
 
   forward(training: boolean, dropoutSeed = 0): tf.Tensor2D {
     return tf.tidy(() => {
-      const ew = this.edgeWeights();
-      const w1 = tf.mul(this.weights[0].value, this.maskTensors[0]) as tf.Tensor2D;
-      let h = sparseMatMul(this.features, w1);
-      h = tf.relu(tf.add(messagePassing(h, ew, this.mp), this.biases[0])) as tf.Tensor2D;
+      const agg = this.aggregation();
+      let h = sparseMatMul(this.features, this.effectiveWeight(0));
+      h = tf.relu(tf.add(this.aggregate(h, agg), this.biases[0])) as tf.Tensor2D;
       if (training && this.config.dropout > 0) h = dropout(h, this.config.dropout, dropoutSeed);
-      const w2 = tf.mul(this.weights[1].value, this.maskTensors[1]) as tf.Tensor2D;
-      const o = denseMatMul(h, w2);
-      return tf.add(messagePassing(o, ew, this.mp), this.biases[1]) as tf.Tensor2D;
+      const o = denseMatMul(h, this.effectiveWeight(1));
+      return tf.add(this.aggregate(o, agg), this.biases[1]) as tf.Tensor2D;
     });
   }
 
   allVariables(): tf.Variable[] {
-    return [...this.weights.map((w) => w.value), ...this.biases, this.edgeMask];
+    const vars = [...this.weights.map((w) => w.value), ...this.biases, this.edgeMask];
+    for (const w of this.weights) if (w.maskTrain) vars.push(w.maskTrain);
+    return vars;
+  }
+
+  /** Every variable by a stable name: w1, w2, b1, b2, edgeMask, and w1.maskTrain, w2.maskTrain when enabled. */
+  namedVariables(): Map<string, tf.Variable> {
+    const m = new Map<string, tf.Variable>();
+    for (const w of this.weights) m.set(w.name, w.value);
+    this.biases.forEach((b, i) => m.set(`b${i + 1}`, b));
+    m.set("edgeMask", this.edgeMask);
+    for (const w of this.weights) if (w.maskTrain) m.set(`${w.name}.maskTrain`, w.maskTrain);
+    return m;
   }
 
   snapshot(): ModelState {
@@ -125,5 +254,10 @@ export class GcnModel {
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     this.norm.dispose();
+    this.selfLoopOnes?.dispose();
+    this.graphEdgeOnes?.dispose();
+    this.nodeOnes?.dispose();
+    this.mp.dispose();
+    this.features.dispose();
   }
 }

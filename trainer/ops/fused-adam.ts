@@ -34,6 +34,9 @@ interface Slot {
   step: number;
 }
 
+/** One variable's Adam state: first and second moments and its step count. */
+export type AdamSlotState = Slot;
+
 export class FusedAdam {
   learningRate: number;
   readonly beta1: number;
@@ -73,9 +76,16 @@ export class FusedAdam {
     return value;
   }
 
-  /** One step for each variable with a (non-null) gradient; grads[i] belongs to vars[i]. */
-  applyGradients(vars: tf.Variable[], grads: (tf.Tensor | null)[]): void {
+  /**
+   * One step for each variable with a (non-null) gradient; grads[i] belongs to vars[i].
+   * `masks[i]` (optional, 0/1 per entry) makes it the masked step of RigL-style sparse training, in
+   * one pass: the gradient of a pruned entry is taken as 0 (its moments decay, as when PyTorch's
+   * Adam sees a hooked gradient of 0 for a weight held at 0) and the new value is multiplied by
+   * the mask (the re-masking after the step).
+   */
+  applyGradients(vars: tf.Variable[], grads: (tf.Tensor | null)[], masks?: (Float32Array | null)[]): void {
     if (vars.length !== grads.length) throw new Error(`FusedAdam: ${vars.length} variables but ${grads.length} gradients`);
+    if (masks && masks.length !== vars.length) throw new Error(`FusedAdam: ${vars.length} variables but ${masks.length} masks`);
     const backend = tf.backend();
     for (let i = 0; i < vars.length; i++) {
       const w = vars[i];
@@ -94,7 +104,12 @@ export class FusedAdam {
       const out = new F32Output(backend, w.shape.slice());
       // views after the allocation (it may grow the wasm heap)
       const decay = this.noDecay.has(w) ? 0 : this.weightDecay;
-      this.update(readF32(backend, w, `FusedAdam ${w.name}`), readF32(backend, g, `FusedAdam gradient of ${w.name}`), slot, decay, out.view());
+      const mask = masks?.[i] ?? null;
+      if (mask && mask.length !== w.size) throw new Error(`FusedAdam: mask of ${w.name} has ${mask.length} entries, the variable ${w.size}`);
+      const wv = readF32(backend, w, `FusedAdam ${w.name}`);
+      const gv = readF32(backend, g, `FusedAdam gradient of ${w.name}`);
+      if (mask) this.maskedUpdate(wv, gv, mask, slot, decay, out.view());
+      else this.update(wv, gv, slot, decay, out.view());
       const next = tf.engine().makeTensorFromTensorInfo(out.finish());
       w.assign(next);
       next.dispose();
@@ -119,6 +134,49 @@ export class FusedAdam {
       v[i] = vi;
       out[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
     }
+  }
+
+  private maskedUpdate(w: Float32Array, g: Float32Array, mask: Float32Array, s: Slot, wd: number, out: Float32Array): void {
+    const { beta1: b1, beta2: b2, epsilon: eps } = this;
+    const stepSize = this.learningRate / (1 - Math.pow(b1, s.step));
+    const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, s.step));
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    const m = s.m;
+    const v = s.v;
+    const n = w.length;
+    for (let i = 0; i < n; i++) {
+      const keep = mask[i] !== 0 ? 1 : 0;
+      const wi = w[i];
+      const gi = keep * (g[i] + wd * wi);
+      const mi = b1 * m[i] + c1 * gi;
+      const vi = b2 * v[i] + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      out[i] = keep * (wi - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps));
+    }
+  }
+
+  /**
+   * The moments and step count of each variable (null where it has had no step yet), copies, in
+   * `vars` order: with `setState` a checkpoint resumes the optimizer exactly.
+   */
+  getState(vars: tf.Variable[]): (AdamSlotState | null)[] {
+    return vars.map((v) => {
+      const s = this.slots.get(v);
+      return s ? { step: s.step, m: s.m.slice(), v: s.v.slice() } : null;
+    });
+  }
+
+  setState(vars: tf.Variable[], states: (AdamSlotState | null)[]): void {
+    if (vars.length !== states.length) throw new Error(`FusedAdam.setState: ${vars.length} variables but ${states.length} states`);
+    this.slots.clear();
+    vars.forEach((v, i) => {
+      const s = states[i];
+      if (!s) return;
+      if (s.m.length !== v.size || s.v.length !== v.size) throw new Error(`FusedAdam.setState: state ${i} has ${s.m.length} entries, ${v.name} ${v.size}`);
+      this.slots.set(v, { step: s.step, m: s.m.slice(), v: s.v.slice() });
+    });
   }
 
   /** Forgets the moments and step counts (e.g. after rewinding weights). */

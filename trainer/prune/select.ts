@@ -1,0 +1,256 @@
+/**
+ * Selection helpers of the ticket searches: top-k by score in O(n) (quickselect) instead of a full
+ * sort (a 1433×512 weight matrix has 733,696 entries and FastGLT selects twice per tensor at every
+ * denoising step), with a deterministic tie rule: among equal scores the lower index wins.
+ */
+import { Rng } from "../util/rng.js";
+
+/** The k-th largest value (k ≥ 1) of `a`, which is reordered. NaN counts as −∞. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1; // position in descending order
+  while (lo < hi) {
+    // median of three as pivot
+    const mid = (lo + hi) >>> 1;
+    let x = a[lo];
+    let y = a[mid];
+    let z = a[hi];
+    if (x < y) [x, y] = [y, x];
+    if (y < z) [y, z] = [z, y];
+    if (x < y) [x, y] = [y, x];
+    const pivot = y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}
+
+/**
+ * Indices (from `candidates`, any order) of the `k` largest `score` values (|score| with
+ * `abs`); ties at the threshold go to the lower index. The result is sorted by index.
+ */
+export function topK(score: ArrayLike<number>, candidates: Int32Array, k: number, opts: { abs?: boolean } = {}): Int32Array {
+  const n = candidates.length;
+  if (!Number.isInteger(k) || k < 0) throw new Error(`topK: k must be an integer ≥ 0, got ${k}`);
+  if (k > n) throw new Error(`topK: cannot select ${k} of ${n} candidates`);
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++) if (candidates[i] <= candidates[i - 1]) ascending = false;
+  const sorted = ascending ? candidates : candidates.slice().sort();
+  if (k === n) return sorted.slice();
+  if (k === 0) return new Int32Array(0);
+  const abs = opts.abs === true;
+  const value = (i: number): number => {
+    const s = abs ? Math.abs(score[i]) : score[i];
+    return Number.isNaN(s) ? -Infinity : s;
+  };
+  const { threshold, above } = n >= PREFILTER_MIN ? prefilteredKth(value, sorted, k) : exactKth(value, sorted, k);
+  let ties = k - above;
+  const out = new Int32Array(k);
+  let o = 0;
+  for (let j = 0; j < n; j++) {
+    const v = value(sorted[j]);
+    if (v > threshold || (v === threshold && ties-- > 0)) out[o++] = sorted[j];
+  }
+  return out;
+}
+
+const PREFILTER_MIN = 32768;
+const SAMPLE = 4096;
+
+/** The k-th largest value and how many values are strictly above it. */
+interface Kth {
+  threshold: number;
+  above: number;
+}
+
+function countAbove(a: Float64Array, t: number): number {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > t) c++;
+  return c;
+}
+
+function exactKth(value: (i: number) => number, idx: Int32Array, k: number): Kth {
+  const values = new Float64Array(idx.length);
+  for (let j = 0; j < idx.length; j++) values[j] = value(idx[j]);
+  const threshold = kthLargest(values, k);
+  return { threshold, above: countAbove(values, threshold) };
+}
+
+/**
+ * The k-th largest value without copying all n values: a strided sample brackets it in [L, U]
+ * (binomial margin of ±4σ + 8 sample positions), one pass counts the values above U and keeps those
+ * in [L, U], and the exact k-th is selected among the kept ones. If the bracket missed (the counts
+ * show it), the exact path runs instead. Same result as exactKth, in ~2 passes over the scores.
+ */
+function prefilteredKth(value: (i: number) => number, idx: Int32Array, k: number): Kth {
+  const n = idx.length;
+  const sample = new Float64Array(SAMPLE);
+  const stride = n / SAMPLE;
+  for (let s = 0; s < SAMPLE; s++) sample[s] = value(idx[Math.floor(s * stride)]);
+  sample.sort();
+  sample.reverse(); // descending
+  const q = (k / n) * SAMPLE;
+  const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
+  const hiPos = Math.floor(q - margin);
+  const loPos = Math.ceil(q + margin);
+  const upper = hiPos < 0 ? Infinity : sample[hiPos];
+  const lower = loPos >= SAMPLE ? -Infinity : sample[loPos];
+  let aboveUpper = 0;
+  let kept = 0;
+  let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / SAMPLE) * n * 2))));
+  for (let j = 0; j < n; j++) {
+    const v = value(idx[j]);
+    if (v > upper) aboveUpper++;
+    else if (v >= lower) {
+      if (kept === buf.length) {
+        const next = new Float64Array(Math.min(n, buf.length * 2));
+        next.set(buf);
+        buf = next;
+      }
+      buf[kept++] = v;
+    }
+  }
+  if (!(aboveUpper < k && aboveUpper + kept >= k)) return exactKth(value, idx, k);
+  const kept_ = buf.subarray(0, kept);
+  const threshold = kthLargest(kept_, k - aboveUpper);
+  return { threshold, above: aboveUpper + countAbove(kept_, threshold) };
+}
+
+/** Indices i (ascending) with mask[i] !== 0, or with mask[i] === 0 when `value` is 0. */
+export function indicesWhere(mask: ArrayLike<number>, value: 0 | 1): Int32Array {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if ((mask[i] !== 0) === (value === 1)) n++;
+  const out = new Int32Array(n);
+  let o = 0;
+  for (let i = 0; i < mask.length; i++) if ((mask[i] !== 0) === (value === 1)) out[o++] = i;
+  return out;
+}
+
+/** |x| of every entry, as float64 (scores for topK). */
+export function absolute(x: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]);
+  return out;
+}
+
+/** A 0/1 mask of length n with ones at `indices`. */
+export function maskFromIndices(n: number, indices: ArrayLike<number>): Float32Array {
+  const m = new Float32Array(n);
+  for (let i = 0; i < indices.length; i++) m[indices[i]] = 1;
+  return m;
+}
+
+/** A 0/1 mask of length n with exactly `zeros` zeros at seeded random positions (FastGLT's random_sparsify). */
+export function randomMask(n: number, zeros: number, rng: Rng): Float32Array {
+  if (zeros < 0 || zeros > n) throw new Error(`randomMask: cannot zero ${zeros} of ${n}`);
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  // partial Fisher–Yates: the first `zeros` positions of a random permutation
+  for (let i = 0; i < zeros; i++) {
+    const j = i + rng.int(n - i);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  const m = new Float32Array(n).fill(1);
+  for (let i = 0; i < zeros; i++) m[perm[i]] = 0;
+  return m;
+}
+
+/**
+ * topK over the candidates i < `limit` whose `mask[i]` is non-zero (`active` true) or zero, without
+ * building the candidate list (the regrowth step scans a whole 733,696-entry matrix): same result
+ * and tie rule as topK(score, those indices, k, opts).
+ */
+export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLike<number>, active: boolean, k: number, opts: { abs?: boolean } = {}): Int32Array {
+  const abs = opts.abs === true;
+  let n = 0;
+  for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) n++;
+  if (!Number.isInteger(k) || k < 0) throw new Error(`topK: k must be an integer ≥ 0, got ${k}`);
+  if (k > n) throw new Error(`topK: cannot select ${k} of ${n} candidates`);
+  const out = new Int32Array(k);
+  if (k === 0) return out;
+  const val = (i: number): number => {
+    const s = abs ? Math.abs(score[i]) : score[i];
+    return s === s ? s : -Infinity;
+  };
+  let threshold: number;
+  let above: number;
+  if (k === n) {
+    threshold = -Infinity;
+    above = n; // take all
+  } else if (n < PREFILTER_MIN) {
+    const values = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) values[j++] = val(i);
+    threshold = kthLargest(values, k);
+    above = countAbove(values, threshold);
+  } else {
+    // strided sample of the candidates (every ⌈n/SAMPLE⌉-th in index order)
+    const step = Math.ceil(n / SAMPLE);
+    const sampleList: number[] = [];
+    let c = 0;
+    for (let i = 0; i < limit; i++) {
+      if ((mask[i] !== 0) !== active) continue;
+      if (c % step === 0) sampleList.push(val(i));
+      c++;
+    }
+    const sample = Float64Array.from(sampleList).sort().reverse();
+    const s = sample.length;
+    const q = (k / n) * s;
+    const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
+    const hiPos = Math.floor(q - margin);
+    const loPos = Math.ceil(q + margin);
+    const upper = hiPos < 0 ? Infinity : sample[hiPos];
+    const lower = loPos >= s ? -Infinity : sample[loPos];
+    let aboveUpper = 0;
+    let kept = 0;
+    let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / s) * n * 2))));
+    for (let i = 0; i < limit; i++) {
+      if ((mask[i] !== 0) !== active) continue;
+      const v = val(i);
+      if (v > upper) aboveUpper++;
+      else if (v >= lower) {
+        if (kept === buf.length) {
+          const next = new Float64Array(Math.min(n, buf.length * 2));
+          next.set(buf);
+          buf = next;
+        }
+        buf[kept++] = v;
+      }
+    }
+    if (aboveUpper < k && aboveUpper + kept >= k) {
+      const b = buf.subarray(0, kept);
+      threshold = kthLargest(b, k - aboveUpper);
+      above = aboveUpper + countAbove(b, threshold);
+    } else {
+      const values = new Float64Array(n);
+      let j = 0;
+      for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) values[j++] = val(i);
+      threshold = kthLargest(values, k);
+      above = countAbove(values, threshold);
+    }
+  }
+  let ties = k - Math.min(above, k);
+  let o = 0;
+  for (let i = 0; i < limit && o < k; i++) {
+    if ((mask[i] !== 0) !== active) continue;
+    const v = val(i);
+    if (v > threshold || (v === threshold && ties-- > 0)) out[o++] = i;
+  }
+  return out;
+}
