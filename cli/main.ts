@@ -1,11 +1,13 @@
 import { UsageError } from "./args.js";
 import { exportCommand } from "./export.js";
 import { pipelineCommand } from "./pipeline.js";
+import { pruneCommand } from "./prune.js";
 import { runCommand } from "./run.js";
 import { verifyCommand } from "./verify.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary: string }> = {
   pipeline: { run: pipelineCommand, summary: "train a dense GCN, prune once, fine-tune, export a .glt and run it in the WASM runtime" },
+  prune: { run: pruneCommand, summary: "find a graph lottery ticket with FastGLT, UGS or one-shot pruning (checkpoints, --resume)" },
   run: { run: runCommand, summary: "run a .glt ticket in the WASM runtime: predictions for all nodes or a node query (--nodes)" },
   export: { run: exportCommand, summary: "convert a .glt ticket to an ONNX model (--onnx model.onnx)" },
   verify: { run: verifyCommand, summary: "run an ONNX model in onnxruntime-node and compare its logits with the .glt ticket" },

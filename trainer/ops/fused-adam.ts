@@ -153,7 +153,7 @@ export class FusedAdam {
       const vi = b2 * v[i] + c2 * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      out[i] = keep * (wi - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps));
+      out[i] = keep * (wi - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps)) + 0; // + 0: a pruned entry is +0, not −0
     }
   }
 

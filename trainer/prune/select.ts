@@ -191,9 +191,11 @@ export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLi
   let threshold: number;
   let above: number;
   if (k === n) {
-    threshold = -Infinity;
-    above = n; // take all
-  } else if (n < PREFILTER_MIN) {
+    let o = 0;
+    for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) out[o++] = i;
+    return out;
+  }
+  if (n < PREFILTER_MIN) {
     const values = new Float64Array(n);
     let j = 0;
     for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) values[j++] = val(i);
