@@ -156,11 +156,12 @@ export class GcnModel {
     }
   }
 
-  /** Zeroes the values of pruned entries (W where the mask is 0, edge-mask values of pruned edges). */
+  /** Zeroes the values of pruned entries (W where the mask is 0, edge-mask values of pruned edges), as +0. */
   zeroPruned(): void {
     tf.tidy(() => {
-      for (const [i, w] of this.weights.entries()) w.value.assign(tf.mul(w.value, this.maskTensors[i]));
-      this.edgeMask.assign(tf.mul(this.edgeMask, tf.tensor1d(this.edgeKeep)));
+      // (+ 0 turns the −0 of a negative value times 0 into +0)
+      for (const [i, w] of this.weights.entries()) w.value.assign(tf.add(tf.mul(w.value, this.maskTensors[i]), 0));
+      this.edgeMask.assign(tf.add(tf.mul(this.edgeMask, tf.tensor1d(this.edgeKeep)), 0));
     });
   }
 

@@ -72,7 +72,7 @@ import {
   type VariableValues,
 } from "./checkpoint.js";
 import { edgeMaskRegulariser } from "./regularisers.js";
-import { randomMask, topKWhere } from "./select.js";
+import { randomMask, topK, topKWhere } from "./select.js";
 import {
   checkSameOptions,
   progressOf,
@@ -300,10 +300,12 @@ export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltO
   const stats: DenoiseStats[] = [];
   for (const p of tensors) {
     const mask = maskOf(model, p);
-    const values = p.variable.dataSync().slice() as Float32Array;
+    const values = p.variable.dataSync() as Float32Array; // a copy (modified below for edges)
     const nTotal = p.limit;
     let nOnes = 0;
     for (let i = 0; i < nTotal; i++) if (mask[i] !== 0) nOnes++;
+    const active = new Int32Array(nOnes);
+    for (let i = 0, j = 0; i < nTotal; i++) if (mask[i] !== 0) active[j++] = i;
     const nGrow = Math.floor(nOnes * fraction);
     let nPrune = nGrow;
     if (rampActive) {
@@ -312,7 +314,7 @@ export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltO
       if (nPrune >= nTotal) throw new Error("fastglt: the ramp prunes more than the tensor holds: raise beta or warmupSteps, or lower alpha");
     }
     const nKeep = Math.max(0, nOnes - nPrune);
-    const keep = topKWhere(values, nTotal, mask, true, nKeep, { abs: true });
+    const keep = topK(values, active, nKeep, { abs: true });
     const newMask = mask.slice();
     newMask.fill(0, 0, nTotal);
     for (let j = 0; j < keep.length; j++) newMask[keep[j]] = 1;
@@ -325,7 +327,7 @@ export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltO
     } else {
       score = g ?? new Float32Array(values.length);
     }
-    const grow = topKWhere(score, nTotal, newMask, false, Math.min(nGrow, nTotal - keep.length), { abs: true });
+    const grow = topKWhere(score, nTotal, newMask, false, Math.min(nGrow, nTotal - keep.length), { abs: true, count: nTotal - keep.length });
     let growValue = 0;
     if (p.kind === "edge") {
       let sum = 0;
@@ -347,13 +349,18 @@ export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltO
         newConnections++;
       }
     }
-    for (let i = 0; i < values.length; i++) if (newMask[i] === 0) values[i] = 0;
-    tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape)));
+    if (p.kind === "edge") {
+      for (let i = 0; i < values.length; i++) if (newMask[i] === 0) values[i] = 0;
+      tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape)));
+    }
+    // weights: pruned entries are 0 already, so W ⊙ new mask (zeroPruned, below) gives grown
+    // entries 0, dropped entries 0 and every kept entry its value
     setMaskOf(model, p, newMask);
     const after = keep.length + grow.length;
     stats.push({ name: p.name, activeBefore: nOnes, activeAfter: after, dropped: nOnes - keep.length, grown: grow.length, newConnections });
   }
   model.syncMasks();
+  model.zeroPruned();
   return stats;
 }
 
@@ -439,8 +446,9 @@ export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOption
     const adamSteps = putAdam(arrays, "adam/", optimizer, trainNamed);
     const acc: string[] = [];
     for (const p of tensors) {
-      if (p.acc) {
-        arrays.set(`acc/${p.name}`, p.acc);
+      const a = accValues(p);
+      if (a) {
+        arrays.set(`acc/${p.name}`, a);
         acc.push(p.name);
       }
     }
@@ -454,6 +462,13 @@ export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOption
     };
   };
 
+  // the gradient window, summed on the backend (g/acc_n per backward pass, as the official hook)
+  const accSum = new Map<Pruned, tf.Tensor>();
+  for (const p of tensors) {
+    if (p.acc) accSum.set(p, tf.keep(tf.tensor(p.acc, p.variable.shape)));
+    p.acc = null;
+  }
+  const accValues = (p: Pruned): Float32Array | null => (accSum.has(p) ? (accSum.get(p)!.dataSync() as Float32Array) : null);
   const startEpoch = cursor.epoch;
   const masksFor = (): (Float32Array | null)[] =>
     vars.map((v) => {
@@ -509,16 +524,19 @@ export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOption
           const tPrev = cursor.t;
           const accumulate = tPrev < D && o.delta - (tPrev % o.delta) <= o.accumulationN;
           for (const p of tensors) {
+            const prev = accSum.get(p);
             if (!accumulate) {
-              p.acc = null;
+              prev?.dispose();
+              accSum.delete(p);
               continue;
             }
             const gi = grads[vars.indexOf(p.variable)];
-            const g = gi ? (gi.dataSync() as Float32Array) : null;
-            if (!p.acc) p.acc = new Float32Array(p.variable.size);
-            const acc = p.acc;
-            const n = o.accumulationN;
-            if (g) for (let i = 0; i < g.length; i++) acc[i] += g[i] / n;
+            const next = tf.tidy(() => {
+              const share = gi ? tf.div(gi, o.accumulationN) : tf.zeros(p.variable.shape);
+              return prev ? tf.add(prev, share) : share;
+            });
+            prev?.dispose();
+            accSum.set(p, tf.keep(next));
           }
           if (edgeVarIndex >= 0 && prunesGraph(o.prune)) {
             const m = model.edgeMask.dataSync();
@@ -529,7 +547,9 @@ export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOption
           }
           cursor.t = tPrev + 1;
           if (cursor.t % o.delta === 0 && cursor.t <= D) {
+            for (const p of tensors) p.acc = accValues(p);
             stepped = denoiseStep(model, tensors, o, cursor.t, cursor.denoiseSteps < o.warmupSteps);
+            for (const p of tensors) p.acc = null;
             cursor.denoiseSteps++;
             refreshCounts();
           } else {
@@ -591,6 +611,7 @@ export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOption
   } finally {
     targets.dispose();
     optimizer.dispose();
+    for (const a of accSum.values()) a.dispose();
   }
   progress.end();
 

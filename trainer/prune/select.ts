@@ -174,84 +174,88 @@ export function randomMask(n: number, zeros: number, rng: Rng): Float32Array {
 /**
  * topK over the candidates i < `limit` whose `mask[i]` is non-zero (`active` true) or zero, without
  * building the candidate list (the regrowth step scans a whole 733,696-entry matrix): same result
- * and tie rule as topK(score, those indices, k, opts).
+ * and tie rule as topK(score, those indices, k, opts). `count`, if known, is the number of
+ * candidates (saves a pass).
  */
-export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLike<number>, active: boolean, k: number, opts: { abs?: boolean } = {}): Int32Array {
+export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLike<number>, active: boolean, k: number, opts: { abs?: boolean; count?: number } = {}): Int32Array {
   const abs = opts.abs === true;
-  let n = 0;
-  for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) n++;
+  let n = opts.count ?? -1;
+  if (n < 0) {
+    n = 0;
+    for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) n++;
+  }
   if (!Number.isInteger(k) || k < 0) throw new Error(`topK: k must be an integer ≥ 0, got ${k}`);
   if (k > n) throw new Error(`topK: cannot select ${k} of ${n} candidates`);
   const out = new Int32Array(k);
   if (k === 0) return out;
-  const val = (i: number): number => {
-    const s = abs ? Math.abs(score[i]) : score[i];
-    return s === s ? s : -Infinity;
-  };
-  let threshold: number;
-  let above: number;
   if (k === n) {
     let o = 0;
     for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) out[o++] = i;
     return out;
   }
-  if (n < PREFILTER_MIN) {
-    const values = new Float64Array(n);
-    let j = 0;
-    for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) values[j++] = val(i);
-    threshold = kthLargest(values, k);
-    above = countAbove(values, threshold);
-  } else {
-    // strided sample of the candidates (every ⌈n/SAMPLE⌉-th in index order)
-    const step = Math.ceil(n / SAMPLE);
+  let threshold = NaN;
+  let above = 0;
+  let found = false;
+  if (n >= PREFILTER_MIN) {
+    // sample every step-th index that is a candidate
+    const step = Math.max(1, Math.floor(limit / SAMPLE));
     const sampleList: number[] = [];
-    let c = 0;
-    for (let i = 0; i < limit; i++) {
+    for (let i = 0; i < limit; i += step) {
       if ((mask[i] !== 0) !== active) continue;
-      if (c % step === 0) sampleList.push(val(i));
-      c++;
+      const x = abs ? Math.abs(score[i]) : score[i];
+      sampleList.push(x === x ? x : -Infinity);
     }
-    const sample = Float64Array.from(sampleList).sort().reverse();
-    const s = sample.length;
-    const q = (k / n) * s;
-    const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
-    const hiPos = Math.floor(q - margin);
-    const loPos = Math.ceil(q + margin);
-    const upper = hiPos < 0 ? Infinity : sample[hiPos];
-    const lower = loPos >= s ? -Infinity : sample[loPos];
-    let aboveUpper = 0;
-    let kept = 0;
-    let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / s) * n * 2))));
-    for (let i = 0; i < limit; i++) {
-      if ((mask[i] !== 0) !== active) continue;
-      const v = val(i);
-      if (v > upper) aboveUpper++;
-      else if (v >= lower) {
-        if (kept === buf.length) {
-          const next = new Float64Array(Math.min(n, buf.length * 2));
-          next.set(buf);
-          buf = next;
+    const s = sampleList.length;
+    if (s >= 256) {
+      const sample = Float64Array.from(sampleList).sort().reverse();
+      const q = (k / n) * s;
+      const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
+      const hiPos = Math.floor(q - margin);
+      const loPos = Math.ceil(q + margin);
+      const upper = hiPos < 0 ? Infinity : sample[hiPos];
+      const lower = loPos >= s ? -Infinity : sample[loPos];
+      let aboveUpper = 0;
+      let kept = 0;
+      let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / s) * n * 2))));
+      for (let i = 0; i < limit; i++) {
+        if ((mask[i] !== 0) !== active) continue;
+        let v = abs ? Math.abs(score[i]) : score[i];
+        if (v !== v) v = -Infinity;
+        if (v > upper) aboveUpper++;
+        else if (v >= lower) {
+          if (kept === buf.length) {
+            const next = new Float64Array(Math.min(n, buf.length * 2));
+            next.set(buf);
+            buf = next;
+          }
+          buf[kept++] = v;
         }
-        buf[kept++] = v;
+      }
+      if (aboveUpper < k && aboveUpper + kept >= k) {
+        const b = buf.subarray(0, kept);
+        threshold = kthLargest(b, k - aboveUpper);
+        above = aboveUpper + countAbove(b, threshold);
+        found = true;
       }
     }
-    if (aboveUpper < k && aboveUpper + kept >= k) {
-      const b = buf.subarray(0, kept);
-      threshold = kthLargest(b, k - aboveUpper);
-      above = aboveUpper + countAbove(b, threshold);
-    } else {
-      const values = new Float64Array(n);
-      let j = 0;
-      for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) values[j++] = val(i);
-      threshold = kthLargest(values, k);
-      above = countAbove(values, threshold);
+  }
+  if (!found) {
+    const values = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < limit; i++) {
+      if ((mask[i] !== 0) !== active) continue;
+      const v = abs ? Math.abs(score[i]) : score[i];
+      values[j++] = v === v ? v : -Infinity;
     }
+    threshold = kthLargest(values, k);
+    above = countAbove(values, threshold);
   }
   let ties = k - Math.min(above, k);
   let o = 0;
   for (let i = 0; i < limit && o < k; i++) {
     if ((mask[i] !== 0) !== active) continue;
-    const v = val(i);
+    let v = abs ? Math.abs(score[i]) : score[i];
+    if (v !== v) v = -Infinity;
     if (v > threshold || (v === threshold && ties-- > 0)) out[o++] = i;
   }
   return out;
