@@ -7,12 +7,12 @@ import { TicketFormatError } from "./errors.js";
 import { decodeTicket, encodeTicket, type EncodeOptions } from "./protobuf.js";
 
 /**
- * Encodes `ticket` (validating it first) and writes it to `path` atomically: the bytes go to a
- * temporary file in the same directory, are fsynced, then renamed over `path`, so a crash leaves
- * either the old file or the new one, never half a file. Returns the number of bytes written.
+ * Writes `bytes` to `path` atomically: they go to a temporary file in the same directory, are
+ * fsynced, then renamed over `path`, so a crash leaves either the old file or the new one, never half
+ * a file (and a failed write leaves no temporary file behind). The rename is made durable by an
+ * fsync of the directory where the platform allows it.
  */
-export async function writeTicketFile(path: string, ticket: Ticket, opts: EncodeOptions = {}): Promise<number> {
-  const bytes = encodeTicket(ticket, opts);
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
@@ -28,7 +28,7 @@ export async function writeTicketFile(path: string, ticket: Ticket, opts: Encode
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  // Make the rename itself durable. Best effort: directories cannot be opened/fsynced everywhere.
+  // Best effort: directories cannot be opened/fsynced everywhere.
   try {
     const dh = await open(dir, "r");
     try {
@@ -39,6 +39,15 @@ export async function writeTicketFile(path: string, ticket: Ticket, opts: Encode
   } catch {
     /* ignore */
   }
+}
+
+/**
+ * Encodes `ticket` (validating it first) and writes it to `path` atomically (writeFileAtomic).
+ * Returns the number of bytes written.
+ */
+export async function writeTicketFile(path: string, ticket: Ticket, opts: EncodeOptions = {}): Promise<number> {
+  const bytes = encodeTicket(ticket, opts);
+  await writeFileAtomic(path, bytes);
   return bytes.length;
 }
 

@@ -20,16 +20,26 @@ import {
 import { crc32 } from "./crc32.js";
 import { TicketFormatError } from "./errors.js";
 import * as S from "./generated/ticket-schema.js";
+import { chooseInt8OrF16, decodeF16, dequantizeInt8Rows, encodeF16, valueBytes, type RowLayout, type ValueEncoding } from "./quantize.js";
 import { MAX_DIM, META_FIELDS, validateRowPtr, validateTicket } from "./validate.js";
 
 export { TicketFormatError } from "./errors.js";
 export { validateTicket } from "./validate.js";
 export { crc32 } from "./crc32.js";
+export type { ValueEncoding } from "./quantize.js";
 
 /** "FGLT" */
 export const GLT_MAGIC: Readonly<Uint8Array> = new Uint8Array([0x46, 0x47, 0x4c, 0x54]);
-/** The file format version this module writes and the only one it reads. */
+/**
+ * The format version of files with f32 values and fixed-width graph indices: what encodeTicket
+ * writes by default, and what every version-1 reader reads.
+ */
 export const GLT_FORMAT_VERSION = 1;
+/**
+ * The newest format version this module reads and writes: version 1 plus f16 / int8 values and
+ * delta-varint graph sources (ticket.proto). Written only for files that use them.
+ */
+export const GLT_MAX_FORMAT_VERSION = 2;
 export const GLT_HEADER_BYTES = 8;
 
 export interface EncodeOptions {
@@ -45,6 +55,34 @@ export interface EncodeOptions {
    * "fixed": u16 when it fits, else u32. "u32": always u32.
    */
   indexEncoding?: "auto" | "fixed" | "u32";
+  /**
+   * How layer weights are stored: "f32" (default, lossless), "f16" (IEEE half; throws if a weight
+   * is beyond ±65504) or "int8" (one f32 scale per weight row, error ≤ max |row| / 254;
+   * a matrix with fewer than 4 entries per row on average is stored as f16 instead when that keeps
+   * every value within the same bound, being then fewer bytes). Lossy: decoding gives the rounded
+   * values back as f32. Biases stay f32.
+   */
+  weightValues?: ValueEncoding;
+  /** How the graph's edge coefficients are stored: "f32" (default) or "f16". */
+  coefValues?: "f32" | "f16";
+  /**
+   * How the node features (if the ticket has them) are stored: "f32" (default), "f16" or "int8"
+   * (per node; exact for rows whose entries are multiples of one step, e.g. row-normalised 0/1).
+   */
+  featureValues?: ValueEncoding;
+  /**
+   * How the graph's source indices are stored. "fixed" (default): fixed width, edges in the
+   * ticket's order. "delta": each node's in-edges sorted by source and stored as per-row delta
+   * varints when that is fewer bytes (and no node has the same source twice). Sorting changes the
+   * order in which each node's messages are summed, so results may differ in rounding only; the
+   * trainer's tickets are sorted already.
+   */
+  graphIndices?: "fixed" | "delta";
+}
+
+/** Any of the options that need format version 2. */
+export function needsVersion2(opts: EncodeOptions): boolean {
+  return (opts.weightValues ?? "f32") !== "f32" || (opts.coefValues ?? "f32") !== "f32" || (opts.featureValues ?? "f32") !== "f32" || opts.graphIndices === "delta";
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -133,31 +171,62 @@ function colIdxPlan(m: CsrMatrix, opts: EncodeOptions): { delta: boolean; width:
   return delta < fixed ? { delta: true, width, bytes: delta } : { delta: false, width, bytes: fixed };
 }
 
-/** Bytes of a CSR matrix's arrays as this encoder would store them (framing of a few bytes ignored). */
-export function csrStorageBytes(m: CsrMatrix, opts: EncodeOptions = {}): number {
+/**
+ * Bytes of a CSR matrix's arrays as this encoder would store them (framing of a few bytes ignored),
+ * its values stored as `values` (default: opts.weightValues, else f32).
+ */
+export function csrStorageBytes(m: CsrMatrix, opts: EncodeOptions = {}, values: ValueEncoding = opts.weightValues ?? "f32"): number {
   const nnz = m.rowPtr[m.rows];
-  return (m.rows + 1) * fixedWidth(nnz, opts) + colIdxPlan(m, opts).bytes + 4 * nnz;
+  return (m.rows + 1) * fixedWidth(nnz, opts) + colIdxPlan(m, opts).bytes + valueBytes(values, nnz, m.rows);
+}
+
+/** f32 array -> little-endian bytes (a view when the platform is little-endian). */
+function f32Bytes(a: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const data = new Uint8Array(a.length * 4);
+  const dv = new DataView(data.buffer);
+  for (let i = 0; i < a.length; i++) dv.setFloat32(4 * i, a[i], true);
+  return data;
 }
 
 function packF32(a: Float32Array): S.ValueArray {
-  let data: Uint8Array;
-  if (LITTLE_ENDIAN) data = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  else {
-    data = new Uint8Array(a.length * 4);
-    const dv = new DataView(data.buffer);
-    for (let i = 0; i < a.length; i++) dv.setFloat32(4 * i, a[i], true);
-  }
-  return S.createValueArray({ type: S.ValueType.VALUE_TYPE_F32, data });
+  return S.createValueArray({ type: S.ValueType.VALUE_TYPE_F32, data: f32Bytes(a) });
 }
 
-function csrMsg(m: CsrMatrix, opts: EncodeOptions): S.CsrMatrix {
+/** Values in `enc`; `where` names them in the error for an f16 value out of range. */
+function packValues(a: Float32Array, layout: RowLayout, enc: ValueEncoding, where: string): S.ValueArray {
+  if (enc === "f32") return packF32(a);
+  const c = enc === "int8" ? chooseInt8OrF16(a, layout) : null;
+  if (enc === "f16" || (c !== null && "f16" in c)) {
+    const h = c !== null && "f16" in c ? c.f16 : encodeF16(a, where);
+    let data: Uint8Array;
+    if (LITTLE_ENDIAN) data = new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+    else {
+      data = new Uint8Array(h.length * 2);
+      const dv = new DataView(data.buffer);
+      for (let i = 0; i < h.length; i++) dv.setUint16(2 * i, h[i], true);
+    }
+    return S.createValueArray({ type: S.ValueType.VALUE_TYPE_F16, data });
+  }
+  if (c !== null && "q" in c) {
+    const { q, scales } = c;
+    return S.createValueArray({
+      type: S.ValueType.VALUE_TYPE_INT8_ROW_SCALED,
+      data: new Uint8Array(q.buffer, q.byteOffset, q.byteLength),
+      rowScales: f32Bytes(scales),
+    });
+  }
+  return fail(where, `unknown value encoding ${JSON.stringify(enc)} (expected f32, f16 or int8)`);
+}
+
+function csrMsg(m: CsrMatrix, opts: EncodeOptions, values: ValueEncoding, where: string): S.CsrMatrix {
   const plan = colIdxPlan(m, opts);
   return S.createCsrMatrix({
     rows: m.rows,
     cols: m.cols,
     rowPtr: packIndices(m.rowPtr, opts),
     colIdx: plan.delta ? packDeltaVarint(m.rowPtr, m.colIdx, m.rows, plan.bytes) : packFixed(m.colIdx, plan.width),
-    values: packF32(m.values),
+    values: packValues(m.values, { rowPtr: m.rowPtr }, values, where),
   });
 }
 
@@ -172,10 +241,17 @@ function asCsr(w: WeightMatrix, needSmaller: boolean): CsrMatrix | null {
   return denseToCsr(w);
 }
 
-/** Bytes of a layer's weight arrays stored as CSR and as dense (framing of a few bytes ignored). */
+/**
+ * Bytes of a layer's weight arrays stored as CSR and as dense, values as opts.weightValues
+ * (framing of a few bytes ignored).
+ */
 export function weightStorageBytes(w: WeightMatrix, opts: EncodeOptions = {}): { csr: number; dense: number } {
   const csr = asCsr(w, true);
-  return { csr: csr === null ? Infinity : csrStorageBytes(csr, opts), dense: w.rows * w.cols * 4 };
+  return { csr: csr === null ? Infinity : csrStorageBytes(csr, opts), dense: denseBytes(w, opts) };
+}
+
+function denseBytes(w: { rows: number; cols: number }, opts: EncodeOptions): number {
+  return valueBytes(opts.weightValues ?? "f32", w.rows * w.cols, w.rows);
 }
 
 /** The layer's weights in the format they will be stored in. */
@@ -187,13 +263,13 @@ function storedWeight(w: WeightMatrix, opts: EncodeOptions): WeightMatrix {
   if (mode === "dense") return dense();
   if (mode === "csr") return csr(asCsr(w, false)!);
   const m = asCsr(w, true);
-  return m !== null && csrStorageBytes(m, opts) < w.rows * w.cols * 4 ? csr(m) : dense();
+  return m !== null && csrStorageBytes(m, opts) < denseBytes(w, opts) ? csr(m) : dense();
 }
 
 const KIND_TO_WIRE: Record<LayerKind, number> = { gcn: S.LayerKind.LAYER_KIND_GCN };
 const ACT_TO_WIRE: Record<Activation, number> = { none: S.Activation.ACTIVATION_NONE, relu: S.Activation.ACTIVATION_RELU };
 
-function layerMsg(l: TicketLayer, opts: EncodeOptions): S.Layer {
+function layerMsg(l: TicketLayer, opts: EncodeOptions, i: number): S.Layer {
   const m = S.createLayer({
     kind: KIND_TO_WIRE[l.kind],
     inFeatures: l.inFeatures,
@@ -202,9 +278,49 @@ function layerMsg(l: TicketLayer, opts: EncodeOptions): S.Layer {
     bias: l.bias === null ? null : packF32(l.bias),
   });
   const w = storedWeight(l.weight, opts);
-  if (w.format === "csr") m.weightCsr = csrMsg(w, opts);
-  else m.weightDense = S.createDenseMatrix({ rows: w.rows, cols: w.cols, values: packF32(w.data) });
+  const enc = opts.weightValues ?? "f32";
+  const where = `layers[${i}].weight.values`;
+  if (w.format === "csr") m.weightCsr = csrMsg(w, opts, enc, where);
+  else m.weightDense = S.createDenseMatrix({ rows: w.rows, cols: w.cols, values: packValues(w.data, { rows: w.rows, rowLength: w.cols }, enc, where) });
   return m;
+}
+
+/**
+ * The graph's sources and coefficients as stored: with graphIndices "delta", each row sorted by
+ * source and the sources as delta varints, when no row repeats a source and it saves bytes.
+ */
+function graphArrays(g: Ticket["graph"], opts: EncodeOptions): { colIdx: S.IndexArray; coef: Float32Array } {
+  const fixed = () => ({ colIdx: packIndices(g.colIdx, opts), coef: g.coef });
+  if (opts.graphIndices !== "delta" || g.colIdx.length === 0) return fixed();
+  const n = g.numNodes;
+  let colIdx = g.colIdx;
+  let coef = g.coef;
+  let sorted = true;
+  for (let v = 0; v < n && sorted; v++) for (let k = g.rowPtr[v] + 1; k < g.rowPtr[v + 1]; k++) if (g.colIdx[k] <= g.colIdx[k - 1]) sorted = false;
+  if (!sorted) {
+    colIdx = new Int32Array(g.colIdx.length);
+    coef = new Float32Array(g.coef.length);
+    for (let v = 0; v < n; v++) {
+      const a = g.rowPtr[v];
+      const order = Array.from({ length: g.rowPtr[v + 1] - a }, (_, i) => a + i).sort((x, y) => g.colIdx[x] - g.colIdx[y] || x - y);
+      for (let i = 0; i < order.length; i++) {
+        colIdx[a + i] = g.colIdx[order[i]];
+        coef[a + i] = g.coef[order[i]];
+        if (i > 0 && colIdx[a + i] === colIdx[a + i - 1]) return fixed(); // a repeated source: not expressible
+      }
+    }
+  }
+  const bytes = deltaVarintBytes(g.rowPtr, colIdx, n);
+  if (bytes >= colIdx.length * fixedWidth(maxOf(colIdx), opts)) return fixed();
+  return { colIdx: packDeltaVarint(g.rowPtr, colIdx, n, bytes), coef };
+}
+
+/** The format version a payload message needs: 2 if it uses f16 / int8 values or delta graph sources. */
+export function formatVersionOf(m: S.TicketPayload): number {
+  const arrays: (S.ValueArray | null)[] = [m.graph?.coef ?? null, m.features?.values ?? null];
+  for (const l of m.layers) arrays.push(l.weightCsr?.values ?? null, l.weightDense?.values ?? null, l.bias);
+  const v2 = arrays.some((a) => a !== null && a.type !== S.ValueType.VALUE_TYPE_F32) || m.graph?.colIdx?.encoding === S.IndexEncoding.INDEX_DELTA_VARINT;
+  return v2 ? 2 : 1;
 }
 
 /**
@@ -214,35 +330,45 @@ function layerMsg(l: TicketLayer, opts: EncodeOptions): S.Layer {
 export function ticketToMessage(t: Ticket, opts: EncodeOptions = {}): S.TicketPayload {
   const meta = S.createMeta();
   for (const k of Object.keys(META_FIELDS) as (keyof TicketMeta)[]) (meta as unknown as Record<string, unknown>)[k] = t.meta[k];
+  const g = graphArrays(t.graph, opts);
+  const coefEnc = opts.coefValues ?? "f32";
+  if (coefEnc !== "f32" && coefEnc !== "f16") fail("graph.coef", `unknown coefficient encoding ${JSON.stringify(coefEnc)} (expected f32 or f16)`);
   return S.createTicketPayload({
     ticketVersion: t.version,
     numClasses: t.numClasses,
     graph: S.createGraph({
       numNodes: t.graph.numNodes,
       rowPtr: packIndices(t.graph.rowPtr, opts),
-      colIdx: packIndices(t.graph.colIdx, opts),
-      coef: packF32(t.graph.coef),
+      colIdx: g.colIdx,
+      coef: packValues(g.coef, { rowPtr: t.graph.rowPtr }, coefEnc, "graph.coef"),
     }),
-    layers: t.layers.map((l) => layerMsg(l, opts)),
-    features: t.features === null ? null : csrMsg(t.features, opts),
+    layers: t.layers.map((l, i) => layerMsg(l, opts, i)),
+    features: t.features === null ? null : csrMsg(t.features, opts, opts.featureValues ?? "f32", "features.values"),
     meta,
   });
 }
 
-/** Wraps payload bytes in the container: magic, version, GltFile { version, crc32, payload }. */
-export function sealPayload(payload: Uint8Array): Uint8Array {
-  const env = S.encodeGltFile(S.createGltFile({ formatVersion: GLT_FORMAT_VERSION, crc32: crc32(payload), payload }));
+/**
+ * Wraps payload bytes in the container: magic, version, GltFile { version, crc32, payload }.
+ * `version` must be the one the payload needs (formatVersionOf its message).
+ */
+export function sealPayload(payload: Uint8Array, version: number = GLT_FORMAT_VERSION): Uint8Array {
+  const env = S.encodeGltFile(S.createGltFile({ formatVersion: version, crc32: crc32(payload), payload }));
   const out = new Uint8Array(GLT_HEADER_BYTES + env.length);
   out.set(GLT_MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, GLT_FORMAT_VERSION, true);
+  new DataView(out.buffer).setUint32(4, version, true);
   out.set(env, GLT_HEADER_BYTES);
   return out;
 }
 
-/** Validates the ticket (TicketFormatError if inconsistent) and encodes it as a .glt file. */
+/**
+ * Validates the ticket (TicketFormatError if inconsistent) and encodes it as a .glt file: format
+ * version 1 unless the options ask for f16 / int8 values or delta graph sources (then 2).
+ */
 export function encodeTicket(t: Ticket, opts: EncodeOptions = {}): Uint8Array {
   validateTicket(t);
-  return sealPayload(S.encodeTicketPayload(ticketToMessage(t, opts)));
+  const m = ticketToMessage(t, opts);
+  return sealPayload(S.encodeTicketPayload(m), formatVersionOf(m));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -258,6 +384,11 @@ function hex(bytes: Uint8Array): string {
  * checksum mismatch.
  */
 export function openContainer(bytes: Uint8Array): Uint8Array {
+  return openContainerVersioned(bytes).payload;
+}
+
+/** openContainer, also returning the file's format version (1 or 2). */
+export function openContainerVersioned(bytes: Uint8Array): { version: number; payload: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) fail("", "expected the file's bytes as a Uint8Array");
   const n = bytes.length;
   for (let i = 0; i < GLT_MAGIC.length && i < n; i++) {
@@ -267,8 +398,8 @@ export function openContainer(bytes: Uint8Array): Uint8Array {
   }
   if (n < GLT_HEADER_BYTES) fail("header", `truncated: the file is ${n} bytes, shorter than the ${GLT_HEADER_BYTES}-byte header`);
   const version = new DataView(bytes.buffer, bytes.byteOffset, n).getUint32(4, true);
-  if (version !== GLT_FORMAT_VERSION) {
-    fail("header", `unsupported format version ${version} (this decoder reads version ${GLT_FORMAT_VERSION})`);
+  if (version < GLT_FORMAT_VERSION || version > GLT_MAX_FORMAT_VERSION) {
+    fail("header", `unsupported format version ${version} (this decoder reads versions ${GLT_FORMAT_VERSION} and ${GLT_MAX_FORMAT_VERSION})`);
   }
   if (n === GLT_HEADER_BYTES) fail("container", "truncated: nothing after the header");
   const env = S.decodeGltFile(bytes.subarray(GLT_HEADER_BYTES), "container");
@@ -284,7 +415,7 @@ export function openContainer(bytes: Uint8Array): Uint8Array {
         `${actual.toString(16).padStart(8, "0")} (the file is corrupted)`,
     );
   }
-  return env.payload;
+  return { version, payload: env.payload };
 }
 
 function fixedWidthOf(a: S.IndexArray, where: string): 2 | 4 {
@@ -292,7 +423,7 @@ function fixedWidthOf(a: S.IndexArray, where: string): 2 | 4 {
   if (a.encoding === S.IndexEncoding.INDEX_U32) return 4;
   if (a.encoding === 0) fail(`${where}.encoding`, "missing index encoding");
   if (a.encoding === S.IndexEncoding.INDEX_DELTA_VARINT) {
-    fail(`${where}.encoding`, "INDEX_DELTA_VARINT is only allowed for the column indices of weight and feature matrices");
+    fail(`${where}.encoding`, "INDEX_DELTA_VARINT is only allowed for column indices, never for row pointers");
   }
   return fail(`${where}.encoding`, `unknown index encoding enum value ${a.encoding}`);
 }
@@ -362,25 +493,57 @@ function unpackDeltaVarint(data: Uint8Array, rowPtr: Int32Array, rows: number, c
   return out;
 }
 
-function unpackF32(a: S.ValueArray | null, count: number, where: string, countFrom: string): Float32Array {
+/**
+ * A ValueArray of `count` entries in the rows of `layout`, as f32. F16 and INT8_ROW_SCALED only in
+ * format version 2. Byte lengths are checked against `count` (and the row count) before anything is
+ * allocated; int8 scales must be finite and > 0, and every value finite.
+ */
+function unpackValues(a: S.ValueArray | null, count: number, layout: RowLayout, where: string, countFrom: string, version: number): Float32Array {
   if (a === null) fail(where, "missing");
-  if (a.type !== S.ValueType.VALUE_TYPE_F32) {
-    if (a.type === 0) fail(`${where}.type`, "missing value type");
-    const name = S.ValueTypeName[a.type];
-    if (name !== undefined) fail(`${where}.type`, `${name} values are not supported by format version ${GLT_FORMAT_VERSION}`);
-    fail(`${where}.type`, `unknown value type enum value ${a.type}`);
+  const type = a.type;
+  const name = S.ValueTypeName[type];
+  if (type === 0) fail(`${where}.type`, "missing value type");
+  if (name === undefined) fail(`${where}.type`, `unknown value type enum value ${type}`);
+  if (type !== S.ValueType.VALUE_TYPE_F32 && version < 2) {
+    fail(`${where}.type`, `${name} values need format version 2 (this file is version ${version})`);
   }
-  if (a.rowScales.length !== 0) fail(`${where}.rowScales`, "only allowed with INT8_ROW_SCALED values");
-  if (a.data.length !== count * 4) {
-    fail(where, `holds ${a.data.length} bytes, expected ${count * 4} (${count} f32 entries; ${countFrom})`);
+  if (type !== S.ValueType.VALUE_TYPE_INT8_ROW_SCALED && a.rowScales.length !== 0) {
+    fail(`${where}.rowScales`, "only allowed with INT8_ROW_SCALED values");
   }
-  const out = new Float32Array(count);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(a.data);
+  const data = a.data;
+  if (type === S.ValueType.VALUE_TYPE_F32) {
+    if (data.length !== count * 4) fail(where, `holds ${data.length} bytes, expected ${count * 4} (${count} f32 entries; ${countFrom})`);
+    const out = new Float32Array(count);
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(data);
+    else {
+      const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true);
+    }
+    return out;
+  }
+  if (type === S.ValueType.VALUE_TYPE_F16) {
+    if (data.length !== count * 2) fail(where, `holds ${data.length} bytes, expected ${count * 2} (${count} f16 entries; ${countFrom})`);
+    const h = new Uint16Array(count);
+    if (LITTLE_ENDIAN) new Uint8Array(h.buffer).set(data);
+    else {
+      const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let i = 0; i < count; i++) h[i] = dv.getUint16(2 * i, true);
+    }
+    return decodeF16(h, where);
+  }
+  // INT8_ROW_SCALED
+  if (data.length !== count) fail(where, `holds ${data.length} bytes, expected ${count} (${count} int8 entries; ${countFrom})`);
+  const rows = "rowPtr" in layout ? layout.rowPtr.length - 1 : layout.rows;
+  if (a.rowScales.length !== rows * 4) {
+    fail(`${where}.rowScales`, `holds ${a.rowScales.length} bytes, expected ${rows * 4} (one f32 scale for each of ${rows} rows)`);
+  }
+  const scales = new Float32Array(rows);
+  if (LITTLE_ENDIAN) new Uint8Array(scales.buffer).set(a.rowScales);
   else {
-    const dv = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
-    for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true);
+    const dv = new DataView(a.rowScales.buffer, a.rowScales.byteOffset, a.rowScales.byteLength);
+    for (let i = 0; i < rows; i++) scales[i] = dv.getFloat32(4 * i, true);
   }
-  return out;
+  return dequantizeInt8Rows(new Int8Array(data.buffer, data.byteOffset, data.length), scales, layout, where);
 }
 
 function dim(n: number, where: string): number {
@@ -388,7 +551,7 @@ function dim(n: number, where: string): number {
   return n;
 }
 
-function unpackCsr(m: S.CsrMatrix, where: string, rows: number, cols: number): CsrMatrix {
+function unpackCsr(m: S.CsrMatrix, where: string, rows: number, cols: number, version: number): CsrMatrix {
   const rowPtr = unpackIndices(m.rowPtr, rows + 1, `${where}.rowPtr`, `count = rows + 1`);
   validateRowPtr(`${where}.rowPtr`, rows, rowPtr);
   const nnz = rowPtr[rows];
@@ -397,7 +560,7 @@ function unpackCsr(m: S.CsrMatrix, where: string, rows: number, cols: number): C
     ci !== null && ci.encoding === S.IndexEncoding.INDEX_DELTA_VARINT
       ? unpackDeltaVarint(ci.data, rowPtr, rows, cols, `${where}.colIdx`)
       : unpackIndices(ci, nnz, `${where}.colIdx`, `count from rowPtr[${rows}]: row pointers must end at nnz`);
-  const values = unpackF32(m.values, nnz, `${where}.values`, `count from rowPtr[${rows}]: row pointers must end at nnz`);
+  const values = unpackValues(m.values, nnz, { rowPtr }, `${where}.values`, `count from rowPtr[${rows}]: row pointers must end at nnz`, version);
   return { rows, cols, rowPtr, colIdx, values };
 }
 
@@ -414,7 +577,7 @@ function enumValue<T>(table: Record<number, T>, v: number, where: string, what: 
   return x;
 }
 
-function unpackLayer(m: S.Layer, i: number): TicketLayer {
+function unpackLayer(m: S.Layer, i: number, version: number): TicketLayer {
   const at = `layers[${i}]`;
   const kind = enumValue(KIND_FROM_WIRE, m.kind, `${at}.kind`, "layer kind");
   const activation = enumValue(ACT_FROM_WIRE, m.activation, `${at}.activation`, "activation");
@@ -427,32 +590,40 @@ function unpackLayer(m: S.Layer, i: number): TicketLayer {
     fail(`${at}.weight`, `is ${wm.rows} x ${wm.cols}, expected inFeatures x outFeatures = ${fin} x ${fout}`);
   }
   if (m.weightCsr !== null) {
-    weight = { format: "csr", ...unpackCsr(m.weightCsr, `${at}.weight`, fin, fout) };
+    weight = { format: "csr", ...unpackCsr(m.weightCsr, `${at}.weight`, fin, fout, version) };
   } else {
-    const data = unpackF32(m.weightDense!.values, fin * fout, `${at}.weight.values`, `count = inFeatures x outFeatures = ${fin} x ${fout}`);
+    const layout = { rows: fin, rowLength: fout };
+    const data = unpackValues(m.weightDense!.values, fin * fout, layout, `${at}.weight.values`, `count = inFeatures x outFeatures = ${fin} x ${fout}`, version);
     weight = { format: "dense", rows: fin, cols: fout, data };
   }
-  const bias = m.bias === null ? null : unpackF32(m.bias, fout, `${at}.bias`, `count = outFeatures = ${fout}`);
+  const bias = m.bias === null ? null : unpackValues(m.bias, fout, { rows: 1, rowLength: fout }, `${at}.bias`, `count = outFeatures = ${fout}`, version);
   return { kind, inFeatures: fin, outFeatures: fout, weight, bias, activation };
 }
 
 /** Payload message -> Ticket. Sizes are checked against byte lengths before anything is allocated. */
-function messageToTicket(p: S.TicketPayload): Ticket {
+function messageToTicket(p: S.TicketPayload, version: number): Ticket {
   const g = p.graph;
   if (g === null) fail("graph", "missing");
   const n = dim(g.numNodes, "graph.numNodes");
   const rowPtr = unpackIndices(g.rowPtr, n + 1, "graph.rowPtr", "count = numNodes + 1");
   const nnz = rowPtr[n];
   const nnzFrom = `count from rowPtr[${n}]: row pointers must end at the edge count`;
-  const colIdx = unpackIndices(g.colIdx, nnz, "graph.colIdx", nnzFrom);
-  const coef = unpackF32(g.coef, nnz, "graph.coef", nnzFrom);
+  let colIdx: Int32Array;
+  if (g.colIdx !== null && g.colIdx.encoding === S.IndexEncoding.INDEX_DELTA_VARINT) {
+    if (version < 2) fail("graph.colIdx.encoding", `INDEX_DELTA_VARINT for the graph needs format version 2 (this file is version ${version})`);
+    validateRowPtr("graph.rowPtr", n, rowPtr);
+    colIdx = unpackDeltaVarint(g.colIdx.data, rowPtr, n, n, "graph.colIdx");
+  } else colIdx = unpackIndices(g.colIdx, nnz, "graph.colIdx", nnzFrom);
+  // int8 coefficients need valid rows; fixed-width ones are checked by validateTicket as before
+  if (g.coef !== null && g.coef.type === S.ValueType.VALUE_TYPE_INT8_ROW_SCALED) validateRowPtr("graph.rowPtr", n, rowPtr);
+  const coef = unpackValues(g.coef, nnz, { rowPtr }, "graph.coef", nnzFrom, version);
 
   let features: CsrMatrix | null = null;
   if (p.features !== null) {
     const rows = dim(p.features.rows, "features.rows");
     const cols = dim(p.features.cols, "features.cols");
     if (rows !== n) fail("features.rows", `${rows} but graph.numNodes = ${n} (one feature row per node)`);
-    features = unpackCsr(p.features, "features", rows, cols);
+    features = unpackCsr(p.features, "features", rows, cols, version);
   }
   if (p.meta === null) fail("meta", "missing");
   const meta = {} as Record<string, unknown>;
@@ -462,15 +633,18 @@ function messageToTicket(p: S.TicketPayload): Ticket {
     version: p.ticketVersion,
     numClasses: p.numClasses,
     graph: { numNodes: n, rowPtr, colIdx, coef },
-    layers: p.layers.map(unpackLayer),
+    layers: p.layers.map((l, i) => unpackLayer(l, i, version)),
     features,
     meta: meta as unknown as TicketMeta,
   };
 }
 
-/** Decodes payload bytes (no container) and validates the result. */
-export function decodePayload(payload: Uint8Array): Ticket {
-  const t = messageToTicket(S.decodeTicketPayload(payload, "payload"));
+/**
+ * Decodes payload bytes (no container) of a file of format `version` (default: the newest, which
+ * accepts everything) and validates the result.
+ */
+export function decodePayload(payload: Uint8Array, version: number = GLT_MAX_FORMAT_VERSION): Ticket {
+  const t = messageToTicket(S.decodeTicketPayload(payload, "payload"), version);
   validateTicket(t);
   return t;
 }
@@ -481,7 +655,8 @@ export function decodePayload(payload: Uint8Array): Ticket {
  */
 export function decodeTicket(bytes: Uint8Array): Ticket {
   try {
-    return decodePayload(openContainer(bytes));
+    const { version, payload } = openContainerVersioned(bytes);
+    return decodePayload(payload, version);
   } catch (e) {
     if (e instanceof TicketFormatError) throw e;
     // Not expected: every check above throws TicketFormatError. Kept so callers see one error type.

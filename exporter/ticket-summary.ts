@@ -1,7 +1,8 @@
 /** Byte breakdown of an encoded .glt file, for reports. Runtime-safe (no fs). */
 import pb from "protobufjs/minimal.js";
-import { FIELD } from "./generated/ticket-schema.js";
-import { GLT_HEADER_BYTES, decodeTicket, openContainer } from "./protobuf.js";
+import { FIELD, IndexEncoding, ValueType, decodeTicketPayload, type ValueArray } from "./generated/ticket-schema.js";
+import { GLT_HEADER_BYTES, decodeTicket, openContainerVersioned } from "./protobuf.js";
+import type { ValueEncoding } from "./quantize.js";
 
 export interface CsrBytes {
   total: number;
@@ -21,21 +22,25 @@ export interface LayerBytes {
   total: number;
   weight: number;
   bias: number;
-  /** for CSR: its arrays; for dense: values only */
+  /** for CSR: its arrays; for dense: values only (with int8: the row scales included) */
   weightParts: CsrBytes;
+  /** how the weight values are stored */
+  valueType: ValueEncoding;
 }
 
 export interface TicketByteSummary {
   totalBytes: number;
+  /** the file's format version (1: f32 only; 2: f16 / int8 values or delta graph sources) */
+  formatVersion: number;
   /** magic + version */
   headerBytes: number;
   /** GltFile framing around the payload: version, crc32, payload tag and length */
   containerBytes: number;
   payloadBytes: number;
-  graph: CsrBytes & { numNodes: number; edges: number };
+  graph: CsrBytes & { numNodes: number; edges: number; coefType: ValueEncoding; deltaSources: boolean };
   layers: LayerBytes[];
   /** null when the file carries no features */
-  features: (CsrBytes & { rows: number; cols: number; nnz: number }) | null;
+  features: (CsrBytes & { rows: number; cols: number; nnz: number; valueType: ValueEncoding }) | null;
   meta: number;
   /** payload bytes outside graph, layers, features and meta (ticket version, class count) */
   other: number;
@@ -84,10 +89,15 @@ function csrBytes(buf: Uint8Array, span: FieldSpan | undefined, ids: { rowPtr: n
   return { total: span.bytes, rowPtr: sum(f, ids.rowPtr), colIdx: sum(f, ids.colIdx), values: sum(f, ids.values) };
 }
 
+function encodingOf(a: ValueArray | null | undefined): ValueEncoding {
+  return a?.type === ValueType.VALUE_TYPE_F16 ? "f16" : a?.type === ValueType.VALUE_TYPE_INT8_ROW_SCALED ? "int8" : "f32";
+}
+
 /** Decodes (and so validates) the file, then attributes every byte of it. */
 export function summarizeTicketBytes(bytes: Uint8Array): TicketByteSummary {
   const t = decodeTicket(bytes);
-  const payload = openContainer(bytes);
+  const { version, payload } = openContainerVersioned(bytes);
+  const msg = decodeTicketPayload(payload, "payload");
   const top = fields(payload, 0, payload.length);
   const P = FIELD.TicketPayload;
   const graphSpan = top.find((f) => f.id === P.graph);
@@ -112,21 +122,35 @@ export function summarizeTicketBytes(bytes: Uint8Array): TicketByteSummary {
       weight: (csr ?? dense)?.bytes ?? 0,
       bias: sum(lf, FIELD.Layer.bias),
       weightParts,
+      valueType: encodingOf((msg.layers[index].weightCsr ?? msg.layers[index].weightDense)?.values),
     };
   });
 
   const g = csrBytes(payload, graphSpan, { rowPtr: FIELD.Graph.rowPtr, colIdx: FIELD.Graph.colIdx, values: FIELD.Graph.coef });
   const features = featSpan && t.features
-    ? { ...csrBytes(payload, featSpan, FIELD.CsrMatrix), rows: t.features.rows, cols: t.features.cols, nnz: t.features.rowPtr[t.features.rows] }
+    ? {
+        ...csrBytes(payload, featSpan, FIELD.CsrMatrix),
+        rows: t.features.rows,
+        cols: t.features.cols,
+        nnz: t.features.rowPtr[t.features.rows],
+        valueType: encodingOf(msg.features?.values),
+      }
     : null;
   const meta = sum(top, P.meta);
   const layerTotal = layers.reduce((s, l) => s + l.total, 0);
   return {
     totalBytes: bytes.length,
+    formatVersion: version,
     headerBytes: GLT_HEADER_BYTES,
     containerBytes: bytes.length - GLT_HEADER_BYTES - payload.length,
     payloadBytes: payload.length,
-    graph: { ...g, numNodes: t.graph.numNodes, edges: t.graph.colIdx.length },
+    graph: {
+      ...g,
+      numNodes: t.graph.numNodes,
+      edges: t.graph.colIdx.length,
+      coefType: encodingOf(msg.graph?.coef),
+      deltaSources: msg.graph?.colIdx?.encoding === IndexEncoding.INDEX_DELTA_VARINT,
+    },
     layers,
     features,
     meta,
@@ -141,18 +165,18 @@ function kib(n: number): string {
 /** A few lines of text for a report. */
 export function formatTicketByteSummary(s: TicketByteSummary): string {
   const lines = [
-    `total ${kib(s.totalBytes)} (header ${s.headerBytes} B, container ${s.containerBytes} B, payload ${kib(s.payloadBytes)})`,
+    `total ${kib(s.totalBytes)}, format version ${s.formatVersion} (header ${s.headerBytes} B, container ${s.containerBytes} B, payload ${kib(s.payloadBytes)})`,
     `graph ${kib(s.graph.total)}: ${s.graph.numNodes} nodes, ${s.graph.edges} edges ` +
-      `(rowPtr ${kib(s.graph.rowPtr)}, colIdx ${kib(s.graph.colIdx)}, coef ${kib(s.graph.values)})`,
+      `(rowPtr ${kib(s.graph.rowPtr)}, colIdx ${kib(s.graph.colIdx)}${s.graph.deltaSources ? " delta" : ""}, coef ${kib(s.graph.values)} ${s.graph.coefType})`,
   ];
   for (const l of s.layers) {
     lines.push(
-      `layer ${l.index} ${kib(l.total)}: ${l.rows}x${l.cols} ${l.format}, ${l.storedEntries} stored entries ` +
+      `layer ${l.index} ${kib(l.total)}: ${l.rows}x${l.cols} ${l.format} ${l.valueType}, ${l.storedEntries} stored entries ` +
         `(weights ${kib(l.weight)}, bias ${kib(l.bias)})`,
     );
   }
   if (s.features) {
-    lines.push(`features ${kib(s.features.total)}: ${s.features.rows}x${s.features.cols}, ${s.features.nnz} nonzeros`);
+    lines.push(`features ${kib(s.features.total)}: ${s.features.rows}x${s.features.cols} ${s.features.valueType}, ${s.features.nnz} nonzeros`);
   }
   lines.push(`meta ${kib(s.meta)}, other ${s.other} B`);
   return lines.join("\n");

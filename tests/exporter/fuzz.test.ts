@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import * as S from "../../exporter/generated/ticket-schema.js";
-import { decodeTicket, encodeTicket, openContainer, sealPayload, TicketFormatError, validateTicket } from "../../exporter/protobuf.js";
-import { smallMessage } from "./fixtures.js";
+import { decodeTicket, encodeTicket, openContainer, sealPayload, ticketToMessage, TicketFormatError, validateTicket, type EncodeOptions } from "../../exporter/protobuf.js";
+import { smallMessage, smallTicket } from "./fixtures.js";
 import type { Ticket } from "../../ticket/ticket.js";
 import { bits, randomTicket, rng } from "./helpers.js";
 
@@ -77,9 +77,17 @@ function mutateMessage(m: S.TicketPayload, rand: () => number): void {
   const num = () => pick([0, 1, 2, 3, 5, 7, 8, 65535, 65536, 0x7ffffffe, 0x7fffffff, 0xffffffff, Math.floor(rand() * 20)]);
   const arrays: { data: Uint8Array }[] = [];
   const nums: [Record<string, unknown>, string][] = [];
+  const values = (v: S.ValueArray | null) => {
+    if (v === null) return;
+    arrays.push(v);
+    nums.push([v as never, "type"]);
+    // int8 scales: corrupt them like any array
+    if (v.rowScales.length > 0) arrays.push({ get data() { return v.rowScales; }, set data(d: Uint8Array) { v.rowScales = d; } });
+  };
   const g = m.graph!;
   nums.push([g as never, "numNodes"], [m as never, "numClasses"], [m as never, "ticketVersion"]);
-  for (const a of [g.rowPtr, g.colIdx, g.coef]) if (a) arrays.push(a);
+  for (const a of [g.rowPtr, g.colIdx]) if (a) arrays.push(a);
+  values(g.coef);
   for (const a of [g.rowPtr, g.colIdx]) if (a) nums.push([a as never, "encoding"]);
   const csrs = m.features ? [m.features] : [];
   for (const l of m.layers) {
@@ -87,19 +95,20 @@ function mutateMessage(m: S.TicketPayload, rand: () => number): void {
     if (l.weightCsr) csrs.push(l.weightCsr);
     if (l.weightDense) {
       nums.push([l.weightDense as never, "rows"], [l.weightDense as never, "cols"]);
-      if (l.weightDense.values) arrays.push(l.weightDense.values);
+      values(l.weightDense.values);
     }
-    if (l.bias) arrays.push(l.bias);
+    values(l.bias);
   }
   for (const c of csrs) {
     nums.push([c as never, "rows"], [c as never, "cols"]);
-    for (const a of [c.rowPtr, c.colIdx, c.values]) if (a) arrays.push(a);
+    for (const a of [c.rowPtr, c.colIdx]) if (a) arrays.push(a);
+    values(c.values);
     for (const a of [c.rowPtr, c.colIdx]) if (a) nums.push([a as never, "encoding"]);
   }
   const what = rand();
   if (what < 0.4) {
     const [o, k] = pick(nums);
-    o[k] = k === "encoding" ? pick([0, 1, 2, 3, 4]) : num();
+    o[k] = k === "encoding" || k === "type" ? pick([0, 1, 2, 3, 4]) : num();
   } else if (what < 0.85) {
     const a = pick(arrays);
     if (a.data.length === 0) return;
@@ -180,5 +189,79 @@ describe("fuzz: corrupted files decode to a valid Ticket or throw TicketFormatEr
     summary.push(`field-aware: ${outcome.rejected}/${3 * N} rejected, ${messages.size} distinct messages`);
     expect(outcome.rejected).toBeGreaterThan(N);
     expect(messages.size).toBeGreaterThan(25);
+  });
+});
+
+describe("fuzz: quantised files (format version 2: int8 / f16 values, delta graph sources)", () => {
+  const QUANTISED: EncodeOptions = { weightValues: "int8", coefValues: "f16", featureValues: "int8", graphIndices: "delta" };
+  const t = randomTicket({
+    seed: 12,
+    numNodes: 23,
+    avgDegree: 2,
+    inFeatures: 19,
+    layers: [
+      { out: 16, density: 0.4, format: "csr", emptyRowFraction: 0.2 },
+      { out: 6, density: 0.9, format: "dense" },
+      { out: 3, density: 0.5, format: "csr", bias: false, activation: "none" },
+    ],
+    featureDensity: 0.3,
+  });
+  // f16 cannot hold the f32 extremes the random tickets carry; distinct sources per row, so deltas apply
+  const coef = t.graph.coef.map((x) => (Math.abs(x) > 1e4 ? 1 : x));
+  const rowPtr = t.graph.rowPtr;
+  const colIdx = t.graph.colIdx.slice();
+  for (let v = 0; v < t.graph.numNodes; v++) for (let k = rowPtr[v]; k < rowPtr[v + 1]; k++) colIdx[k] = (v + 3 * (k - rowPtr[v])) % t.graph.numNodes;
+  const tamed = { ...t, graph: { ...t.graph, colIdx, coef } };
+  const valid = encodeTicket(tamed, QUANTISED);
+  const m0 = ticketToMessage(tamed, QUANTISED);
+  const payload = openContainer(valid);
+  const N = 150;
+  const summary: string[] = [];
+  afterAll(() => console.log(summary.join("\n")));
+
+  it(`the base file is valid and uses every version-2 encoding (${valid.length} bytes)`, () => {
+    expect(valid[4]).toBe(2);
+    expect(m0.graph!.colIdx!.encoding).toBe(S.IndexEncoding.INDEX_DELTA_VARINT);
+    expect(m0.graph!.coef!.type).toBe(S.ValueType.VALUE_TYPE_F16);
+    expect(m0.layers.map((l) => (l.weightCsr ?? l.weightDense)!.values!.type)).toContain(S.ValueType.VALUE_TYPE_INT8_ROW_SCALED);
+    expect(m0.features!.values!.type).toBe(S.ValueType.VALUE_TYPE_INT8_ROW_SCALED);
+    expect(() => decodeTicket(valid)).not.toThrow();
+  });
+
+  it("every mutator: whole file (stale checksum) and payload (checksum recomputed)", () => {
+    const original = bits(decodeTicket(valid));
+    for (const [name, mutate] of Object.entries(MUTATORS)) {
+      const rand = rng(name.length * 1000 + 13);
+      const messages = new Map<string, number>();
+      const stale = { ok: 0, rejected: 0 };
+      const resealed = { ok: 0, rejected: 0 };
+      for (let i = 0; i < N; i++) {
+        const o = check(mutate(valid, rand), `q ${name} #${i}`, messages);
+        stale[o]++;
+        if (o === "ok") expect(bits(lastDecoded)).toEqual(original);
+      }
+      const structural = new Map<string, number>();
+      for (let i = 0; i < N; i++) resealed[check(sealPayload(mutate(payload, rand), 2), `q ${name} resealed #${i}`, structural)]++;
+      expect(stale.rejected, name).toBeGreaterThan(0.95 * N);
+      expect(resealed.rejected, name).toBeGreaterThan(N / 5);
+      summary.push(`quantised ${name}: stale crc ${stale.rejected}/${N} rejected; fresh crc ${resealed.rejected}/${N} rejected, ${structural.size} distinct messages`);
+    }
+  });
+
+  it("field-aware corruption of a quantised message (checksum recomputed)", () => {
+    const rand = rng(77);
+    const messages = new Map<string, number>();
+    const outcome = { ok: 0, rejected: 0 };
+    for (let i = 0; i < 2 * N; i++) {
+      const m = rand() < 0.5 ? ticketToMessage(tamed, QUANTISED) : ticketToMessage(smallTicket(), { ...QUANTISED, weightFormat: "keep" });
+      const rounds = 1 + Math.floor(rand() * 2);
+      for (let r = 0; r < rounds; r++) mutateMessage(m, rand);
+      outcome[check(sealPayload(S.encodeTicketPayload(m), rand() < 0.9 ? 2 : 1), `q message #${i}`, messages)]++;
+    }
+    summary.push(`quantised field-aware: ${outcome.rejected}/${2 * N} rejected, ${messages.size} distinct messages`);
+    expect(outcome.rejected).toBeGreaterThan(N / 2);
+    expect([...messages.keys()].some((k) => /scales must be finite and > #/.test(k))).toBe(true);
+    expect([...messages.keys()].some((k) => /needs? format version #/.test(k))).toBe(true);
+    expect(messages.size).toBeGreaterThan(20);
   });
 });

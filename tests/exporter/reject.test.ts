@@ -88,11 +88,16 @@ describe("container", () => {
   });
 
   it("unsupported version, in the header or the container", () => {
+    const v3 = good.slice();
+    v3[4] = 3;
+    rejects(v3, "header: unsupported format version 3 (this decoder reads versions 1 and 2)");
+    v3[4] = 0;
+    rejects(v3, "header: unsupported format version 0 (this decoder reads versions 1 and 2)");
+    v3.set([0xff, 0xff, 0xff, 0xff], 4);
+    rejects(v3, "header: unsupported format version 4294967295 (this decoder reads versions 1 and 2)");
     const v2 = good.slice();
-    v2[4] = 2;
-    rejects(v2, "header: unsupported format version 2 (this decoder reads version 1)");
-    v2.set([0xff, 0xff, 0xff, 0xff], 4);
-    rejects(v2, "header: unsupported format version 4294967295 (this decoder reads version 1)");
+    v2[4] = 2; // a version-2 header over a version-1 container
+    rejects(v2, "container.formatVersion: 1 does not match the header's version 2");
     const payload = openContainer(good);
     const env = S.encodeGltFile(S.createGltFile({ formatVersion: 2, crc32: 0, payload }));
     const file = new Uint8Array(8 + env.length);
@@ -200,7 +205,11 @@ describe("structure", () => {
     rejects(broken(delta(0xff, 0xff, 0xff, 0xff, 0x7f, 2, 1, 0, 1, 3, 1, 0), auto), "layers[0].weight.colIdx: varint at entry 0 (row 0) exceeds 32 bits");
     rejects(
       broken((m) => (m.graph!.colIdx!.encoding = S.IndexEncoding.INDEX_DELTA_VARINT)),
-      "graph.colIdx.encoding: INDEX_DELTA_VARINT is only allowed for the column indices of weight and feature matrices",
+      "graph.colIdx.encoding: INDEX_DELTA_VARINT for the graph needs format version 2 (this file is version 1)",
+    );
+    rejects(
+      broken((m) => (m.graph!.rowPtr!.encoding = S.IndexEncoding.INDEX_DELTA_VARINT)),
+      "graph.rowPtr.encoding: INDEX_DELTA_VARINT is only allowed for column indices, never for row pointers",
     );
   });
 
@@ -245,7 +254,7 @@ describe("structure", () => {
     rejects(broken((m) => (m.layers[0].kind = 0)), "layers[0].kind: missing layer kind");
     rejects(broken((m) => (m.graph!.rowPtr!.encoding = 9)), "graph.rowPtr.encoding: unknown index encoding enum value 9");
     rejects(broken((m) => (m.graph!.rowPtr!.encoding = 0)), "graph.rowPtr.encoding: missing index encoding");
-    rejects(broken((m) => (m.layers[1].weightDense!.values!.type = S.ValueType.VALUE_TYPE_F16)), "layers[1].weight.values.type: VALUE_TYPE_F16 values are not supported by format version 1");
+    rejects(broken((m) => (m.layers[1].weightDense!.values!.type = S.ValueType.VALUE_TYPE_F16)), "layers[1].weight.values.type: VALUE_TYPE_F16 values need format version 2 (this file is version 1)");
     rejects(broken((m) => (m.graph!.coef!.type = 42)), "graph.coef.type: unknown value type enum value 42");
     rejects(broken((m) => (m.graph!.coef!.type = 0)), "graph.coef.type: missing value type");
     rejects(broken((m) => (m.layers[0].bias!.rowScales = new Uint8Array(16))), "layers[0].bias.rowScales: only allowed with INT8_ROW_SCALED values");

@@ -220,15 +220,15 @@ describe("files and summary", () => {
 
   it("a bad ticket leaves the old file untouched; a bad file names itself", async () => {
     const path = join(dir, "keep.glt");
-    writeFileSync(path, "FGLT\x02\x00\x00\x00");
+    writeFileSync(path, "FGLT\x03\x00\x00\x00");
     const t = ticket("awkward");
     t.graph.colIdx[0] = 99;
     await expect(writeTicketFile(path, t)).rejects.toThrow(/graph\.colIdx: entry 0 .* = 99 is out of range \[0, 7\)/);
     expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]);
-    expect(readFileSync(path, "latin1")).toBe("FGLT\x02\x00\x00\x00");
+    expect(readFileSync(path, "latin1")).toBe("FGLT\x03\x00\x00\x00");
     const err = await readTicketFile(path).catch((e) => e);
     expect(err).toBeInstanceOf(TicketFormatError);
-    expect(err.message).toBe(`${path}: header: unsupported format version 2 (this decoder reads version 1)`);
+    expect(err.message).toBe(`${path}: header: unsupported format version 3 (this decoder reads versions 1 and 2)`);
     await expect(readTicketFile(path, { maxBytes: 4 })).rejects.toThrow(/over the 4-byte limit/);
   });
 
