@@ -9,7 +9,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; summary
   pipeline: { run: pipelineCommand, summary: "train a dense GCN, prune once, fine-tune, export a .glt and run it in the WASM runtime" },
   prune: { run: pruneCommand, summary: "find a graph lottery ticket with FastGLT, UGS or one-shot pruning (checkpoints, --resume)" },
   run: { run: runCommand, summary: "run a .glt ticket in the WASM runtime: predictions for all nodes or a node query (--nodes)" },
-  export: { run: exportCommand, summary: "convert a .glt ticket to an ONNX model (--onnx model.onnx)" },
+  export: { run: exportCommand, summary: "convert a .glt ticket to an ONNX model (--onnx m.onnx) or a smaller .glt (--out m.glt --weights int8)" },
   verify: { run: verifyCommand, summary: "run an ONNX model in onnxruntime-node and compare its logits with the .glt ticket" },
 };
 
@@ -22,6 +22,11 @@ function usage(): string {
 
 /** Runs the CLI; errors become one line on stderr and a non-zero exit code, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // `fastglt … --json | head`: a reader that closes early is not an error of ours
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());

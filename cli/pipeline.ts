@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { encodeTicket } from "../exporter/protobuf.js";
 import { compareLogitRows } from "../ticket/compare-logits.js";
-import { writeTicketFile } from "../exporter/file.js";
+import { writeFileAtomic } from "../exporter/file.js";
 import { loadModel } from "../runtime-wasm/host/index.js";
 import { initBackend, type BackendChoice } from "../trainer/backend.js";
 import { loadDataset } from "../trainer/data/load.js";
@@ -93,7 +93,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineReport> {
     mkdirSync(o.outDir, { recursive: true });
     const file = resolve(join(o.outDir, `${graph.name}-gcn-seed${o.seed}.glt`));
     const bytes = encodeTicket(ticket);
-    await writeTicketFile(file, ticket);
+    await writeFileAtomic(file, bytes);
 
     const runtimeModel = await loadModel(bytes);
     const logits = runtimeModel.run();
