@@ -52,6 +52,9 @@ export const PRUNE_FLAGS = {
   resume: { type: "boolean", default: false, help: "continue the interrupted run from its checkpoint in --out" },
   hidden: { type: "string", default: String(GCN_DEFAULTS.hidden), help: "hidden units" },
   lr: { type: "string", help: "Adam learning rate (default: per method and dataset)" },
+  "edge-lr": { type: "string", help: "fastglt: learning rate of the edge mask (default: --lr; joint runs: the graph runs' rate)" },
+  "edge-weight-decay": { type: "string", help: "fastglt: weight decay of the edge mask (default: --weight-decay, as FastGLT)" },
+  "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1)" },
   "weight-decay": { type: "string", help: "Adam weight decay (default: per method and dataset)" },
   normalisation: { type: "string", help: "fixed | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise)" },
   "dense-epochs": { type: "string", default: "0", help: "also train a dense baseline for this many epochs (reported as `dense`)" },
@@ -61,6 +64,8 @@ export const PRUNE_FLAGS = {
   "retrain-epochs": { type: "string", help: "fastglt: R, retraining epochs after the rewind" },
   delta: { type: "string", help: "fastglt: a prune-and-regrow step every delta epochs" },
   "acc-n": { type: "string", help: "fastglt: gradients averaged over this many epochs (< delta)" },
+  "edge-delta": { type: "string", help: "fastglt: the edge mask's delta (default: --delta; joint runs: the graph runs')" },
+  "edge-acc-n": { type: "string", help: "fastglt: the edge mask's acc_n (default: --acc-n; joint runs: the graph runs')" },
   alpha: { type: "string", help: "fastglt: initial swap fraction (default 0.3)" },
   beta: { type: "string", help: "fastglt: initial fraction of the target sparsity (default 1: no ramp)" },
   "warmup-steps": { type: "string", help: "fastglt: ramp steps (default 0)" },
@@ -87,7 +92,7 @@ export const PRUNE_FLAGS = {
 
 type Values = Record<keyof typeof PRUNE_FLAGS, string | boolean | undefined>;
 
-const FASTGLT_ONLY = ["pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
+const FASTGLT_ONLY = ["edge-lr", "edge-weight-decay", "no-edge-regularisers", "edge-delta", "edge-acc-n", "pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
 const UGS_ONLY = ["rounds", "mask-epochs", "fix-epochs", "s1", "s2", "rate-graph", "rate-weight"] as const;
 const ONESHOT_ONLY = ["epochs", "finetune-epochs"] as const;
 
@@ -150,6 +155,8 @@ export interface PruneReport {
   denominators: { graphSparsity: string; graphSparsityWithSelfLoops: string; weightSparsity: string };
   runtime: { testAccuracy: number; samePredictions: boolean; maxRelativeLogitError: number } | null;
   rounds?: UgsRound[];
+  /** fastglt: prune-and-regrow steps per pruned tensor */
+  denoiseSteps?: Record<string, number>;
   /** epochs run (all sessions) and planned */
   epochs: number;
   totalEpochs: number;
@@ -177,18 +184,24 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   o.targetGraph = num(v, "target-graph", { min: 0, max: 1, maxExclusive: true }) ?? o.targetGraph;
   o.targetWeight = num(v, "target-weight", { min: 0, max: 1, maxExclusive: true }) ?? o.targetWeight;
   o.lr = num(v, "lr", { min: 0 }) ?? o.lr;
+  o.edgeLr = num(v, "edge-lr", { min: 0 }) ?? o.edgeLr;
+  o.edgeWeightDecay = num(v, "edge-weight-decay", { min: 0 }) ?? o.edgeWeightDecay;
+  o.edgeRegularisers = v["no-edge-regularisers"] !== true;
   o.weightDecay = num(v, "weight-decay", { min: 0 }) ?? o.weightDecay;
   o.pretrainEpochs = num(v, "pretrain-epochs", int) ?? o.pretrainEpochs;
   o.denoiseEpochs = num(v, "denoise-epochs", { integer: true, min: 1 }) ?? o.denoiseEpochs;
   o.retrainEpochs = num(v, "retrain-epochs", int) ?? o.retrainEpochs;
   o.delta = num(v, "delta", { integer: true, min: 2 }) ?? o.delta;
   o.accumulationN = num(v, "acc-n", { integer: true, min: 1 }) ?? o.accumulationN;
+  o.edgeDelta = num(v, "edge-delta", { integer: true, min: 2 }) ?? o.edgeDelta;
+  o.edgeAccumulationN = num(v, "edge-acc-n", { integer: true, min: 1 }) ?? o.edgeAccumulationN;
   o.alpha = num(v, "alpha", { min: 0, max: 1 }) ?? o.alpha;
   o.beta = num(v, "beta", { min: 0, max: 1 }) ?? o.beta;
   o.warmupSteps = num(v, "warmup-steps", int) ?? o.warmupSteps;
   o.checkpointEvery = num(v, "checkpoint-every", { integer: true, min: 1 }) ?? o.checkpointEvery;
   o.pruneSelfLoops = v["keep-self-loops"] !== true;
   if (o.accumulationN >= o.delta) throw new UsageError(`--acc-n must be < --delta (${o.delta}), got ${o.accumulationN}`);
+  if ((o.edgeAccumulationN ?? o.accumulationN) >= (o.edgeDelta ?? o.delta)) throw new UsageError(`the edge mask's acc_n (${o.edgeAccumulationN ?? o.accumulationN}) must be < its delta (${o.edgeDelta ?? o.delta}): set --edge-acc-n / --edge-delta`);
   if (o.beta < 1 && o.warmupSteps === 0) throw new UsageError("--beta < 1 needs --warmup-steps > 0");
   if (prunesGraph(prune) && o.targetGraph <= 0) throw new UsageError("--target-graph must be > 0 when pruning the graph");
   if (prunesWeights(prune) && o.targetWeight <= 0) throw new UsageError("--target-weight must be > 0 when pruning weights");
@@ -318,6 +331,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
         weightSparsity: `entries of the weight matrices, biases excluded (${s0.weightsTotal})`,
       },
       ...(result.rounds ? { rounds: result.rounds } : {}),
+      ...(result.denoiseSteps ? { denoiseSteps: result.denoiseSteps } : {}),
       epochs: result.epochs,
       totalEpochs: result.totalEpochs,
       secondsToBest: result.best?.seconds ?? null,

@@ -103,6 +103,8 @@ export interface SearchResult {
   /** training wall-clock of the whole run (all sessions), evaluation included */
   seconds: number;
   checkpointPath: string | null;
+  /** FastGLT: prune-and-regrow steps done on each pruned tensor */
+  denoiseSteps?: Record<string, number>;
 }
 
 /** Wall clock across sessions: seconds stored in the checkpoint plus this session's. */

@@ -114,7 +114,7 @@ describe("FastGLT", () => {
       acc: p.acc!.slice(),
     }));
     const t = 6;
-    const stats = denoiseStep(model, tensors, o, t, false);
+    const stats = denoiseStep(model, tensors, o, t);
     const fraction = dropFraction(0.4, t, 30);
     tensors.forEach((p, j) => {
       const b = before[j];
@@ -161,7 +161,7 @@ describe("FastGLT", () => {
     model.syncMasks();
     for (let step = 0; step < 4; step++) {
       const before = tensors.map((p) => ({ active: countActive(model.weights[p.index].mask), S: p.S, n: p.limit }));
-      denoiseStep(model, tensors, o, 3 * (step + 1), true);
+      denoiseStep(model, tensors, o, 3 * (step + 1));
       tensors.forEach((p, j) => {
         expect(countActive(model.weights[p.index].mask)).toBe(before[j].active - Math.floor((k - 1) * before[j].S * before[j].n));
         expect(p.S).toBeCloseTo(before[j].S * k, 12);
@@ -174,7 +174,7 @@ describe("FastGLT", () => {
     }
     // after the ramp the count stays
     const after = tensors.map((p) => countActive(model.weights[p.index].mask));
-    denoiseStep(model, tensors, o, 15, false);
+    denoiseStep(model, tensors, o, 15);
     expect(tensors.map((p) => countActive(model.weights[p.index].mask))).toEqual(after);
     model.dispose();
   });
@@ -227,7 +227,7 @@ describe("FastGLT", () => {
   }
 
   it("resume continues a stopped run to the same result as an uninterrupted one (pre-train, denoise with a live gradient window, retrain; abort signal)", async () => {
-    const o = options({ prune: "both", beta: 0.6, warmupSteps: 2 });
+    const o = options({ prune: "both", beta: 0.6, warmupSteps: 2, edgeDelta: 4, edgeAccumulationN: 3, edgeLr: 0.003 });
     const full = new GcnModel(g, { hidden: HIDDEN, dropout: 0.5, seed: 7 });
     const want = outcome(full, await runFastGlt(full, g, o));
     full.dispose();
@@ -267,6 +267,15 @@ describe("FastGLT", () => {
     const other = new GcnModel(g, { hidden: HIDDEN, dropout: 0.5, seed: 7 });
     await expect(runFastGlt(other, g, { ...o, lr: 0.02 }, { resume: await readCheckpoint(path) })).rejects.toThrow(/lr = 0.01, this one 0.02/);
     other.dispose();
+  });
+
+  it("a joint run keeps each family's schedule: weights every delta, the edge mask every edgeDelta epochs", async () => {
+    const model = new GcnModel(g, { hidden: HIDDEN, dropout: 0.5, seed: 5 });
+    const r = await runFastGlt(model, g, options({ prune: "both", denoiseEpochs: 12, delta: 3, accumulationN: 2, edgeDelta: 4, edgeAccumulationN: 3 }));
+    expect(r.denoiseSteps).toEqual({ edgeMask: 3, w1: 4, w2: 4 });
+    const d = fastgltDefaults("cora", "both");
+    expect([d.delta, d.accumulationN, d.lr, d.edgeDelta, d.edgeAccumulationN, d.edgeLr]).toEqual([3, 2, 0.01, 10, 9, 0.001]);
+    model.dispose();
   });
 
   it("rejects options the official code rejects", async () => {
