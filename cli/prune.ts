@@ -70,7 +70,7 @@ export const PRUNE_FLAGS = {
   beta: { type: "string", help: "fastglt: initial fraction of the target sparsity (default 1: no ramp)" },
   "warmup-steps": { type: "string", help: "fastglt: ramp steps (default 0)" },
   "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them)" },
-  "checkpoint-every": { type: "string", help: "fastglt: checkpoint every this many denoising steps (default 10)" },
+  "checkpoint-every": { type: "string", help: "fastglt: checkpoint every this many denoising steps (default 25; Ctrl-C always writes one)" },
   // UGS
   rounds: { type: "string", help: "ugs: rounds (default: until the targets are reached, else 20)" },
   "mask-epochs": { type: "string", help: "ugs: epochs training the soft masks per round (default 200)" },
