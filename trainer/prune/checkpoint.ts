@@ -8,10 +8,10 @@
  * then the data section (each array 8-byte aligned at `offset`). `sha256` covers the data section,
  * so a truncated or corrupted file is refused instead of resuming from garbage.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs-core";
+import { writeFileAtomic } from "../../exporter/file.js";
 import type { GcnModel } from "../models/gcn.js";
 import type { AdamSlotState, FusedAdam } from "../ops/fused-adam.js";
 
@@ -98,20 +98,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "checkpoint"): Checkp
 /** Writes the checkpoint atomically (temporary file in the same folder, fsync, rename). */
 export async function writeCheckpoint(path: string, c: Checkpoint): Promise<number> {
   const bytes = encodeCheckpoint(c);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const fh = await open(tmp, "wx", 0o644);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, bytes);
   return bytes.length;
 }
 
