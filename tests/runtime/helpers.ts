@@ -65,6 +65,22 @@ export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 }
 
 /** Copies arrays into a runtime's heap and reads results back; frees everything on reset(). */
+/** Max over rows of max_c |a − b| / max(max_c |b|, 1e-3): each node at its own logit scale. */
+export function rowErr(a: Float32Array, b: Float32Array, c: number): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let r = 0; r < a.length / c; r++) {
+    let d = 0;
+    let s = 1e-3;
+    for (let j = 0; j < c; j++) {
+      d = Math.max(d, Math.abs(a[r * c + j] - b[r * c + j]));
+      s = Math.max(s, Math.abs(b[r * c + j]));
+    }
+    if (!(d / s <= worst)) worst = d / s;
+  }
+  return worst;
+}
+
 export class Mem {
   private ptrs: number[] = [];
   constructor(readonly rt: WasmRuntime) {}

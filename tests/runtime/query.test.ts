@@ -6,7 +6,7 @@ import { ReceptiveField } from "../../runtime-wasm/host/query.js";
 import { referenceForward } from "../../runtime-wasm/host/reference.js";
 import { csrToDense, type CsrMatrix } from "../../ticket/csr.js";
 import type { Ticket } from "../../ticket/ticket.js";
-import { TestRng, randomCsr, randomDense, randomTicket, relErr } from "./helpers.js";
+import { TestRng, randomCsr, randomDense, randomTicket, relErr, rowErr } from "./helpers.js";
 
 const TOL = 1e-5;
 
@@ -15,22 +15,6 @@ function rows(m: Float32Array, ids: ArrayLike<number>, c: number): Float32Array 
   const out = new Float32Array(ids.length * c);
   for (let p = 0; p < ids.length; p++) out.set(m.subarray(ids[p] * c, ids[p] * c + c), p * c);
   return out;
-}
-
-/** Max over rows of max_c |a − b| / max(max_c |b|, 1e-3): each node at its own logit scale. */
-function rowErr(a: Float32Array, b: Float32Array, c: number): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let r = 0; r < a.length / c; r++) {
-    let d = 0;
-    let s = 1e-3;
-    for (let j = 0; j < c; j++) {
-      d = Math.max(d, Math.abs(a[r * c + j] - b[r * c + j]));
-      s = Math.max(s, Math.abs(b[r * c + j]));
-    }
-    if (!(d / s <= worst)) worst = d / s;
-  }
-  return worst;
 }
 
 /** The features with rows `ids` replaced by the rows of `x` (CSR, one per id). */

@@ -9,29 +9,13 @@ import * as S from "../../exporter/generated/ticket-schema.js";
 import { decodeTicket, encodeTicket, openContainer, sealPayload } from "../../exporter/protobuf.js";
 import { loadModel, ModelError, referenceForward, TicketFormatError, type GltModel, type ModelOptions } from "../../runtime-wasm/host/index.js";
 import type { Ticket } from "../../ticket/ticket.js";
-import { TestRng } from "./helpers.js";
+import { TestRng, rowErr } from "./helpers.js";
 import { trainedTicketBytes } from "./trained.js";
 
 type Outcome = "loaded" | "rejected";
 
 const OPTS: ModelOptions = { variant: "debug", maxMemoryBytes: 256 * 1024 ** 2 };
 const MAX_MS = 3000;
-
-/** Max over rows of max_c |a − b| / max(max_c |b|, 1e-3). */
-function rowErr(a: Float32Array, b: Float32Array, c: number): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let r = 0; r < a.length / c; r++) {
-    let d = 0;
-    let s = 1e-3;
-    for (let j = 0; j < c; j++) {
-      d = Math.max(d, Math.abs(a[r * c + j] - b[r * c + j]));
-      s = Math.max(s, Math.abs(b[r * c + j]));
-    }
-    if (!(d / s <= worst)) worst = d / s;
-  }
-  return worst;
-}
 
 function allFinite(a: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
