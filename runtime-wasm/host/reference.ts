@@ -4,7 +4,7 @@
  * to these.
  */
 import type { CsrMatrix, DenseMatrix } from "../../ticket/csr.js";
-import type { Ticket, WeightMatrix } from "../../ticket/ticket.js";
+import type { Ticket, TicketGraph, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
 export { referenceKernels } from "./reference-kernels.js";
 
 /** Node features: CSR, dense, or a bare row-major Float32Array of numNodes × inFeatures. */
@@ -120,37 +120,110 @@ export function featuresToDense(x: FeatureInput, rows: number, cols: number): Fl
   return out;
 }
 
+function activate(x: number, a: TicketLayer["activation"]): number {
+  if (a === "relu") return x > 0 ? x : 0;
+  if (a === "elu") return x > 0 ? x : Math.expm1(x);
+  return x;
+}
+
+/** H · W in f64, n × W.cols. */
+function denseTimesWeight(h: Float32Array, n: number, layer: TicketLayer): Float64Array {
+  const fin = layer.inFeatures;
+  const cols = layer.weight.cols;
+  const w = weightToDense(layer.weight);
+  const t = new Float64Array(n * cols);
+  for (let v = 0; v < n; v++) {
+    for (let i = 0; i < fin; i++) {
+      const hv = h[v * fin + i];
+      if (hv === 0) continue;
+      for (let j = 0; j < cols; j++) t[v * cols + j] += hv * w[i * cols + j];
+    }
+  }
+  return t;
+}
+
+/** A GCN or GIN layer: act(Â · (H · W) + b). */
+function linearLayer(g: TicketGraph, h: Float32Array, layer: TicketLayer): Float32Array {
+  const n = g.numNodes;
+  const fout = layer.outFeatures;
+  const t = denseTimesWeight(h, n, layer);
+  const out = new Float32Array(n * fout);
+  for (let v = 0; v < n; v++) {
+    for (let j = 0; j < fout; j++) {
+      let s = layer.bias ? layer.bias[j] : 0;
+      for (let k = g.rowPtr[v]; k < g.rowPtr[v + 1]; k++) s += g.coef[k] * t[g.colIdx[k] * fout + j];
+      out[v * fout + j] = activate(s, layer.activation);
+    }
+  }
+  return out;
+}
+
+/** A GAT layer (ticket/ticket.ts): per-head attention softmax over each node's kept in-edges. */
+function gatLayer(g: TicketGraph, h: Float32Array, layer: TicketLayer): Float32Array {
+  const att = layer.attention;
+  if (!att) throw new Error("referenceForward: a gat layer without attention");
+  const n = g.numNodes;
+  const { heads, headFeatures: f } = att;
+  const width = heads * f;
+  const z = denseTimesWeight(h, n, layer);
+  const el = new Float64Array(n * heads);
+  const er = new Float64Array(n * heads);
+  for (let v = 0; v < n; v++) {
+    for (let k = 0; k < heads; k++) {
+      let a = 0;
+      let b = 0;
+      for (let c = 0; c < f; c++) {
+        a += att.src[k * f + c] * z[v * width + k * f + c];
+        b += att.dst[k * f + c] * z[v * width + k * f + c];
+      }
+      el[v * heads + k] = a;
+      er[v * heads + k] = b;
+    }
+  }
+  const fout = layer.outFeatures;
+  const out = new Float32Array(n * fout);
+  const agg = new Float64Array(width);
+  for (let v = 0; v < n; v++) {
+    agg.fill(0);
+    for (let k = 0; k < heads; k++) {
+      let max = -Infinity;
+      for (let e = g.rowPtr[v]; e < g.rowPtr[v + 1]; e++) {
+        if (g.coef[e] === 0) continue;
+        const x = el[g.colIdx[e] * heads + k] + er[v * heads + k];
+        max = Math.max(max, x > 0 ? x : att.negativeSlope * x);
+      }
+      let denom = 0;
+      for (let e = g.rowPtr[v]; e < g.rowPtr[v + 1]; e++) {
+        const x = el[g.colIdx[e] * heads + k] + er[v * heads + k];
+        const p = g.coef[e] === 0 ? 0 : g.coef[e] * Math.exp((x > 0 ? x : att.negativeSlope * x) - max);
+        denom += p;
+        for (let c = 0; c < f; c++) agg[k * f + c] += p * z[g.colIdx[e] * width + k * f + c];
+      }
+      if (denom > 0) for (let c = 0; c < f; c++) agg[k * f + c] /= denom;
+    }
+    for (let j = 0; j < fout; j++) {
+      let s = 0;
+      if (att.concat) s = agg[j];
+      else {
+        for (let k = 0; k < heads; k++) s += agg[k * f + j];
+        s /= heads;
+      }
+      out[v * fout + j] = activate(s + (layer.bias ? layer.bias[j] : 0), layer.activation);
+    }
+  }
+  return out;
+}
+
 /**
- * The GCN forward pass of a Ticket, layer by layer: H ← act(Â · (H · W) + b), accumulated in
- * f64. Returns logits, numNodes × numClasses. Uses `features` if given, else the ticket's own.
+ * The forward pass of a Ticket, layer by layer (GCN, GIN, GAT as ticket/ticket.ts defines them),
+ * accumulated in f64. Returns logits, numNodes × numClasses. Uses `features` if given, else the
+ * ticket's own.
  */
 export function referenceForward(ticket: Ticket, features?: FeatureInput): Float32Array {
   const n = ticket.graph.numNodes;
   const x = features ?? ticket.features;
   if (!x) throw new Error("referenceForward: the ticket has no features and none were given");
-  const g = ticket.graph;
   let h: Float32Array = featuresToDense(x, n, ticket.layers[0].inFeatures);
-  for (const layer of ticket.layers) {
-    const fin = layer.inFeatures;
-    const fout = layer.outFeatures;
-    const w = weightToDense(layer.weight);
-    const t = new Float64Array(n * fout);
-    for (let v = 0; v < n; v++) {
-      for (let i = 0; i < fin; i++) {
-        const hv = h[v * fin + i];
-        if (hv === 0) continue;
-        for (let j = 0; j < fout; j++) t[v * fout + j] += hv * w[i * fout + j];
-      }
-    }
-    const out = new Float32Array(n * fout);
-    for (let v = 0; v < n; v++) {
-      for (let j = 0; j < fout; j++) {
-        let s = layer.bias ? layer.bias[j] : 0;
-        for (let k = g.rowPtr[v]; k < g.rowPtr[v + 1]; k++) s += g.coef[k] * t[g.colIdx[k] * fout + j];
-        out[v * fout + j] = act(s, layer.activation === "relu");
-      }
-    }
-    h = out;
-  }
+  for (const layer of ticket.layers) h = layer.kind === "gat" ? gatLayer(ticket.graph, h, layer) : linearLayer(ticket.graph, h, layer);
   return h;
 }
