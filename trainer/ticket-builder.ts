@@ -1,14 +1,14 @@
 import { denseToCsr } from "../ticket/csr.js";
-import { forwardMacs, TICKET_FORMAT_VERSION, type Ticket, type TicketGraph, type TicketMeta, type WeightMatrix } from "../ticket/ticket.js";
+import { TICKET_FORMAT_VERSION, type Ticket, type TicketGraph, type TicketMeta } from "../ticket/ticket.js";
 import type { Graph } from "./data/graph.js";
-import type { GcnModel } from "./models/gcn.js";
+import type { PrunableModel } from "./models/prunable.js";
 import { countNonzero } from "./prune/magnitude.js";
 import { measureSparsity } from "./prune/oneshot.js";
 
 export type TicketRunInfo = Pick<TicketMeta, "dataset" | "method" | "seed" | "valAccuracy" | "testAccuracy" | "denseTestAccuracy" | "trainingSeconds">;
 
 /** The kept edges as CSR over destination nodes, each with its final coefficient. */
-function ticketGraph(model: GcnModel): TicketGraph {
+function ticketGraph(model: PrunableModel): TicketGraph {
   const { src, dst, numNodes } = model.edges;
   const coefAll = model.edgeWeights();
   const coefValues = coefAll.dataSync() as Float32Array;
@@ -28,36 +28,14 @@ function ticketGraph(model: GcnModel): TicketGraph {
   return { numNodes, rowPtr, colIdx, coef };
 }
 
-/** Masked weights, as CSR when anything was pruned, else dense. */
-function ticketWeight(values: Float32Array, mask: Float32Array, rows: number, cols: number): WeightMatrix {
-  const data = new Float32Array(values.length);
-  let pruned = false;
-  for (let i = 0; i < data.length; i++) {
-    data[i] = mask[i] !== 0 ? values[i] : 0;
-    if (mask[i] === 0) pruned = true;
-  }
-  if (!pruned) return { format: "dense", rows, cols, data };
-  return { format: "csr", ...denseToCsr({ rows, cols, data }) };
-}
-
-/** Freezes a trained, masked GCN into a Ticket (inference needs no dropout and no mask logic). */
-export function buildTicket(model: GcnModel, graph: Graph, info: TicketRunInfo, opts: { includeFeatures?: boolean } = {}): Ticket {
+/** Freezes a trained, masked model (GCN, GIN, GAT) into a Ticket (inference needs no dropout and no mask logic). */
+export function buildTicket(model: PrunableModel, graph: Graph, info: TicketRunInfo, opts: { includeFeatures?: boolean } = {}): Ticket {
   const g = ticketGraph(model);
-  const layers = model.weights.map((w, i) => {
-    const weight = ticketWeight(w.value.dataSync() as Float32Array, w.mask, w.rows, w.cols);
-    return {
-      kind: "gcn" as const,
-      inFeatures: w.rows,
-      outFeatures: w.cols,
-      weight,
-      bias: model.biases[i].dataSync().slice() as Float32Array,
-      activation: i < model.weights.length - 1 ? ("relu" as const) : ("none" as const),
-    };
-  });
+  const layers = model.ticketLayers();
   const s = measureSparsity(model);
   const n = graph.numNodes;
-  const macsDense = forwardMacs(n, s.edgesTotal + n, model.weights.map((w) => ({ inFeatures: w.rows, weightNnz: w.rows * w.cols })));
-  const macsTicket = forwardMacs(n, s.edgesComputed, layers.map((l, i) => ({ inFeatures: l.inFeatures, weightNnz: countNonzero(model.weights[i].mask) })));
+  const macsDense = model.forwardMacs(s.edgesTotal + n, model.weights.map((w) => w.rows * w.cols));
+  const macsTicket = model.forwardMacs(s.edgesComputed, model.weights.map((w) => countNonzero(w.mask)));
   const f = graph.features;
   const features = opts.includeFeatures === false ? null : f.kind === "csr" ? { rows: f.rows, cols: f.cols, rowPtr: f.rowPtr, colIdx: f.colIdx, values: f.values } : denseToCsr(f);
   return {

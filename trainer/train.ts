@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "./data/graph.js";
 import { accuracy } from "./metrics.js";
 import { FusedAdam } from "./ops/fused-adam.js";
-import type { GcnModel, ModelState } from "./models/gcn.js";
+import type { ModelState, PrunableModel } from "./models/prunable.js";
 import { silentProgress, type Progress } from "./util/progress.js";
 
 export interface TrainOptions {
@@ -33,7 +33,7 @@ export interface TrainResult {
   seconds: number;
 }
 
-export function evaluate(model: GcnModel, graph: Graph): Evaluation {
+export function evaluate(model: PrunableModel, graph: Graph): Evaluation {
   const t = model.forward(false);
   const logits = t.dataSync() as Float32Array;
   t.dispose();
@@ -65,7 +65,7 @@ export function dropoutSeed(seed: number, epoch: number): number {
  * The caller disposes the gradients. This is the step the ticket searches build on (they change
  * the gradients before the optimizer sees them).
  */
-export function lossAndGradients(model: GcnModel, targets: tf.Tensor2D, vars: tf.Variable[], seed: number): { loss: number; grads: (tf.Tensor | null)[] } {
+export function lossAndGradients(model: PrunableModel, targets: tf.Tensor2D, vars: tf.Variable[], seed: number): { loss: number; grads: (tf.Tensor | null)[] } {
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(model.forward(true, seed))))) as tf.Scalar), vars);
   const loss = value.dataSync()[0];
   value.dispose();
@@ -85,7 +85,7 @@ export interface TrainStep {
  * by ~lr per step, so its magnitude would say more about distance from the training set than
  * about usefulness.
  */
-export function createTrainStep(model: GcnModel, graph: Graph, opts: Pick<TrainOptions, "lr" | "weightDecay" | "seed">): TrainStep {
+export function createTrainStep(model: PrunableModel, graph: Graph, opts: Pick<TrainOptions, "lr" | "weightDecay" | "seed">): TrainStep {
   const targets = trainTargets(graph);
   const vars = model.trainableVariables();
   const optimizer = new FusedAdam({ learningRate: opts.lr, weightDecay: opts.weightDecay, noDecay: [model.edgeMask] });
@@ -110,7 +110,7 @@ export function createTrainStep(model: GcnModel, graph: Graph, opts: Pick<TrainO
  * Full-batch training, evaluating every epoch and keeping the best-validation model: the model
  * ends restored to that epoch's variables.
  */
-export function train(model: GcnModel, graph: Graph, opts: TrainOptions): TrainResult {
+export function train(model: PrunableModel, graph: Graph, opts: TrainOptions): TrainResult {
   const progress = opts.progress ?? silentProgress;
   const phase = opts.phase ?? "train";
   const step = createTrainStep(model, graph, opts);

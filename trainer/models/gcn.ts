@@ -7,6 +7,9 @@ import { dropout } from "../ops/dropout.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform } from "./init.js";
+import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
+import { forwardMacs, type TicketLayer } from "../../ticket/ticket.js";
+import { ticketWeight } from "./ticket-weight.js";
 
 /**
  * How Â's coefficients are formed from the per-edge mask values m_e:
@@ -28,30 +31,7 @@ export interface GcnConfig {
 
 export const GCN_DEFAULTS: GcnConfig = { hidden: 512, dropout: 0.5, seed: 0 };
 
-/** A weight matrix that can be pruned: its values and a binary mask of the same shape. */
-export interface PrunableWeight {
-  name: string;
-  rows: number;
-  cols: number;
-  value: tf.Variable;
-  mask: Float32Array;
-  /** UGS's continuous, trainable weight mask (`enableTrainableWeightMasks`), else null */
-  maskTrain: tf.Variable | null;
-}
-
-/** Values of every variable (in `allVariables()` order), to restore the best-validation model or rewind. */
-export type ModelState = Float32Array[];
-
-/**
- * How the binary masks (`weights[i].mask`, `edgeKeep`) enter the forward pass:
- * - `multiply` (default): W_eff = W ⊙ M (⊙ m_train when trainable weight masks are on) and the edge
- *   weight is m_e · keep_e; gradients of pruned entries are zero.
- * - `zeroed` (RigL / FastGLT): the forward pass uses W and m_e as they are, and the caller keeps
- *   pruned entries at exactly 0 (FusedAdam's masked update, `zeroPruned()`). The gradient of W and
- *   of the edge mask is then the gradient of the *unmasked* loss w.r.t. every entry, pruned ones
- *   included: what FastGLT's regrowth scores use. Same logits as `multiply` while the invariant holds.
- */
-export type MaskMode = "multiply" | "zeroed";
+export type { MaskMode, ModelState, PrunableWeight } from "./prunable.js";
 
 /**
  * A 2-layer GCN (Kipf & Welling) with a per-edge mask shared by both layers and a binary mask per
@@ -59,8 +39,9 @@ export type MaskMode = "multiply" | "zeroed";
  * Â's coefficient for edge e = edgeMask[e]·keep[e]·norm[e] (norm from the unpruned graph), or
  * the UGS renormalisation (`config.normalisation`).
  */
-export class GcnModel {
-  readonly kind = "gcn";
+export class GcnModel implements PrunableModel {
+  readonly kind: "gcn" | "gin" = "gcn";
+  readonly selfLoopsPrunable: boolean = true;
   readonly edges: GcnEdges;
   readonly weights: PrunableWeight[];
   readonly biases: tf.Variable[];
@@ -222,6 +203,21 @@ export class GcnModel {
       const o = denseMatMul(h, this.effectiveWeight(1));
       return tf.add(this.aggregate(o, agg), this.biases[1]) as tf.Tensor2D;
     });
+  }
+
+  ticketLayers(): TicketLayer[] {
+    return this.weights.map((w, i) => ({
+      kind: this.kind,
+      inFeatures: w.rows,
+      outFeatures: w.cols,
+      weight: ticketWeight(w.value.dataSync() as Float32Array, w.mask, w.rows, w.cols),
+      bias: this.biases[i].dataSync().slice() as Float32Array,
+      activation: i < this.weights.length - 1 ? "relu" : "none",
+    }));
+  }
+
+  forwardMacs(edgesComputed: number, weightNnz: number[]): number {
+    return forwardMacs(this.edges.numNodes, edgesComputed, this.weights.map((w, i) => ({ inFeatures: w.rows, weightNnz: weightNnz[i] })));
   }
 
   allVariables(): tf.Variable[] {

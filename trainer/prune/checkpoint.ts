@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs-core";
 import { writeFileAtomic } from "../../exporter/file.js";
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 import type { AdamSlotState, FusedAdam } from "../ops/fused-adam.js";
 
 const MAGIC = "FGLTCKP1";
@@ -124,11 +124,11 @@ export interface MaskSet {
   weights: Float32Array[];
 }
 
-export function copyMasks(model: GcnModel): MaskSet {
+export function copyMasks(model: PrunableModel): MaskSet {
   return { edgeKeep: model.edgeKeep.slice(), weights: model.weights.map((w) => w.mask.slice()) };
 }
 
-export function installMasks(model: GcnModel, m: MaskSet): void {
+export function installMasks(model: PrunableModel, m: MaskSet): void {
   model.edgeKeep = m.edgeKeep.slice();
   m.weights.forEach((w, i) => {
     model.weights[i].mask = w.slice();
@@ -153,14 +153,14 @@ export function getMasks(arrays: Map<string, CheckpointArray>, prefix: string, n
 /** Variable values by name (model.namedVariables()), copied. */
 export type VariableValues = Map<string, Float32Array>;
 
-export function readVariables(model: GcnModel): VariableValues {
+export function readVariables(model: PrunableModel): VariableValues {
   const out: VariableValues = new Map();
   for (const [name, v] of model.namedVariables()) out.set(name, v.dataSync().slice() as Float32Array);
   return out;
 }
 
 /** Assigns the values it holds (names the model lacks are an error; variables it lacks stay). */
-export function writeVariables(model: GcnModel, values: VariableValues): void {
+export function writeVariables(model: PrunableModel, values: VariableValues): void {
   const vars = model.namedVariables();
   for (const [name, x] of values) {
     const v = vars.get(name);

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 
 /**
  * First-order (Taylor) saliency of every graph edge: |m_e · ∂L/∂m_e|, the estimated change of the
@@ -8,7 +8,7 @@ import type { GcnModel } from "../models/gcn.js";
  * loss, edges outside the training nodes' receptive field get no gradient and would be ranked at
  * random (the known weakness of UGS's mask scores).
  */
-export function edgeSaliency(model: GcnModel): Float32Array {
+export function edgeSaliency(model: PrunableModel): Float32Array {
   const n = model.edges.numNodes;
   const e = model.edges.numGraphEdges;
   const logits = model.forward(false);

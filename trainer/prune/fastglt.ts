@@ -56,7 +56,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 import { FusedAdam } from "../ops/fused-adam.js";
 import { dropoutSeed, evaluate, lossAndGradients, trainTargets, type Evaluation } from "../train.js";
 import { Rng } from "../util/rng.js";
@@ -263,16 +263,16 @@ export interface DenoiseStats {
   newConnections: number;
 }
 
-function maskOf(model: GcnModel, p: Pruned): Float32Array {
+function maskOf(model: PrunableModel, p: Pruned): Float32Array {
   return p.kind === "edge" ? model.edgeKeep : model.weights[p.index].mask;
 }
 
-function setMaskOf(model: GcnModel, p: Pruned, m: Float32Array): void {
+function setMaskOf(model: PrunableModel, p: Pruned, m: Float32Array): void {
   if (p.kind === "edge") model.edgeKeep = m;
   else model.weights[p.index].mask = m;
 }
 
-function prunedTensors(model: GcnModel, o: FastGltOptions): Pruned[] {
+function prunedTensors(model: PrunableModel, o: FastGltOptions): Pruned[] {
   const out: Pruned[] = [];
   // the official order: parameters (the edge mask) first, then the linear layers
   if (prunesGraph(o.prune)) {
@@ -286,7 +286,7 @@ function prunedTensors(model: GcnModel, o: FastGltOptions): Pruned[] {
 }
 
 /** Sparsity of a family over its own domain (FastGLT's getS): edges, weights (all matrices together). */
-function familySparsity(model: GcnModel, tensors: Pruned[], kind: "edge" | "weight"): number {
+function familySparsity(model: PrunableModel, tensors: Pruned[], kind: "edge" | "weight"): number {
   let total = 0;
   let zeros = 0;
   for (const p of tensors) {
@@ -299,7 +299,7 @@ function familySparsity(model: GcnModel, tensors: Pruned[], kind: "edge" | "weig
 }
 
 /** The one-shot ticket at the start of denoising: top |value| (E > 0) or random (E = 0), per tensor. */
-function oneShot(model: GcnModel, tensors: Pruned[], o: FastGltOptions): void {
+function oneShot(model: PrunableModel, tensors: Pruned[], o: FastGltOptions): void {
   const rng = new Rng((o.seed ^ 0x5eed) >>> 0);
   if (prunesGraph(o.prune)) {
     // add_trainable_mask_noise(c = 1e-4): m ← m + m·U(−c, c)
@@ -329,7 +329,7 @@ function oneShot(model: GcnModel, tensors: Pruned[], o: FastGltOptions): void {
  * One prune-and-regrow step on each of `tensors` (exported for tests). `t` is the scheduler step;
  * a tensor's first warmupSteps steps also ramp its sparsity.
  */
-export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltOptions, "alpha" | "denoiseEpochs" | "beta" | "warmupSteps">, t: number): DenoiseStats[] {
+export function denoiseStep(model: PrunableModel, tensors: Pruned[], o: Pick<FastGltOptions, "alpha" | "denoiseEpochs" | "beta" | "warmupSteps">, t: number): DenoiseStats[] {
   const fraction = dropFraction(o.alpha, t, o.denoiseEpochs);
   const k = o.warmupSteps > 0 ? Math.pow(o.beta, -1 / o.warmupSteps) : 1;
   const stats: DenoiseStats[] = [];
@@ -401,7 +401,7 @@ export function denoiseStep(model: GcnModel, tensors: Pruned[], o: Pick<FastGltO
 }
 
 /** The scheduler's pruned tensors of a model (for tests that call denoiseStep directly). */
-export function fastgltTensors(model: GcnModel, o: FastGltOptions): Pruned[] {
+export function fastgltTensors(model: PrunableModel, o: FastGltOptions): Pruned[] {
   return prunedTensors(model, o);
 }
 
@@ -426,13 +426,13 @@ interface Best {
 const CHECKPOINT_KIND = "fastglt";
 
 /**
- * Runs FastGLT on `model` (freshly built with the run's seed; it must use the fixed normalisation).
+ * Runs FastGLT on `model` (freshly built with the run's seed; FastGLT's GCN uses the fixed normalisation).
  * At the end (status "done") the model holds the selected ticket: the variables and masks of the
  * best-validation epoch that meets the targets (or, if none did, of the last epoch).
  */
-export async function runFastGlt(model: GcnModel, graph: Graph, o: FastGltOptions, ctl: SearchControl = {}): Promise<SearchResult> {
+export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltOptions, ctl: SearchControl = {}): Promise<SearchResult> {
   validateFastGltOptions(o);
-  if (model.normalisation !== "fixed") throw new Error("fastglt: the GCN must use the fixed normalisation (FastGLT's GCN does not renormalise)");
+  if (o.pruneSelfLoops && prunesGraph(o.prune) && !model.selfLoopsPrunable) throw new Error(`fastglt: a ${model.kind.toUpperCase()} never prunes its self-loops (set pruneSelfLoops: false)`);
   const progress = progressOf(ctl);
   const log = ctl.log ?? (() => {});
   const E = o.pretrainEpochs;

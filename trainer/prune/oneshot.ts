@@ -1,4 +1,4 @@
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 import { edgeSaliency } from "./edge-saliency.js";
 import { countNonzero, keepCount, topMagnitudeMask } from "./magnitude.js";
 
@@ -16,7 +16,7 @@ export interface SparsityTarget {
  * On Cora (80% weights, 20% edges, 3 seeds) the saliency costs 0.3 points after fine-tuning where
  * ranking edges by |mask value × normalisation| cost 1.6 and by |mask value| alone several points.
  */
-export function pruneOneShot(model: GcnModel, target: SparsityTarget, seed: number): void {
+export function pruneOneShot(model: PrunableModel, target: SparsityTarget, seed: number): void {
   const e = model.edges.numGraphEdges;
   // scored on the model as trained, before any weight is masked
   const score = target.graph > 0 ? edgeSaliency(model) : new Float32Array(e).fill(1);
@@ -43,7 +43,7 @@ export interface SparsityReport {
   weightsTotal: number;
 }
 
-export function measureSparsity(model: GcnModel): SparsityReport {
+export function measureSparsity(model: PrunableModel): SparsityReport {
   const edgesTotal = model.edges.numGraphEdges;
   const edgesKept = countNonzero(model.edgeKeep.subarray(0, edgesTotal));
   const edgesComputed = countNonzero(model.edgeKeep);

@@ -3,7 +3,7 @@
  * checkpoints), sparsity bookkeeping with stated denominators, and the result record.
  */
 import { silentProgress, type Progress } from "../util/progress.js";
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 import { countNonzero } from "./magnitude.js";
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 
@@ -54,7 +54,7 @@ export interface SparsityCounts {
   weightsTotal: number;
 }
 
-export function sparsityCounts(model: GcnModel): SparsityCounts {
+export function sparsityCounts(model: PrunableModel): SparsityCounts {
   const e = model.edges.numGraphEdges;
   const edgesKept = countNonzero(model.edgeKeep.subarray(0, e));
   const edgesKeptWithSelfLoops = countNonzero(model.edgeKeep);

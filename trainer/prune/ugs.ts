@@ -32,7 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
-import type { GcnModel } from "../models/gcn.js";
+import type { PrunableModel } from "../models/prunable.js";
 import { FusedAdam } from "../ops/fused-adam.js";
 import { dropoutSeed, evaluate, lossAndGradients, trainTargets } from "../train.js";
 import { Rng } from "../util/rng.js";
@@ -203,7 +203,7 @@ interface Candidate {
 }
 
 /** Binary masks pruned from the soft masks (exported for tests): p_g of active edges, p_θ of active weights (one global threshold). */
-export function ugsPrune(model: GcnModel, soft: { edge: Float32Array | null; weights: Float32Array[] | null }, o: Pick<UgsOptions, "prune" | "pruneRateGraph" | "pruneRateWeight">): void {
+export function ugsPrune(model: PrunableModel, soft: { edge: Float32Array | null; weights: Float32Array[] | null }, o: Pick<UgsOptions, "prune" | "pruneRateGraph" | "pruneRateWeight">): void {
   if (prunesGraph(o.prune) && soft.edge) {
     const e = model.edges.numGraphEdges;
     const keep = model.edgeKeep;
@@ -250,7 +250,7 @@ const CHECKPOINT_KIND = "ugs";
  * faithful GCN). At the end the model holds the last round's ticket: its masks and the variables of
  * its fix phase's best-validation epoch.
  */
-export async function runUgs(model: GcnModel, graph: Graph, o: UgsOptions, ctl: SearchControl = {}): Promise<UgsResult> {
+export async function runUgs(model: PrunableModel, graph: Graph, o: UgsOptions, ctl: SearchControl = {}): Promise<UgsResult> {
   validateUgsOptions(o);
   const progress = progressOf(ctl);
   const log = ctl.log ?? (() => {});
