@@ -11,6 +11,7 @@
 import { denseToCsr, csrToDense, type CsrMatrix } from "../ticket/csr.js";
 import {
   type Activation,
+  type GatAttention,
   type LayerKind,
   type Ticket,
   type TicketLayer,
@@ -266,8 +267,12 @@ function storedWeight(w: WeightMatrix, opts: EncodeOptions): WeightMatrix {
   return m !== null && csrStorageBytes(m, opts) < denseBytes(w, opts) ? csr(m) : dense();
 }
 
-const KIND_TO_WIRE: Record<LayerKind, number> = { gcn: S.LayerKind.LAYER_KIND_GCN };
-const ACT_TO_WIRE: Record<Activation, number> = { none: S.Activation.ACTIVATION_NONE, relu: S.Activation.ACTIVATION_RELU };
+const KIND_TO_WIRE: Record<LayerKind, number> = { gcn: S.LayerKind.LAYER_KIND_GCN, gin: S.LayerKind.LAYER_KIND_GIN, gat: S.LayerKind.LAYER_KIND_GAT };
+const ACT_TO_WIRE: Record<Activation, number> = {
+  none: S.Activation.ACTIVATION_NONE,
+  relu: S.Activation.ACTIVATION_RELU,
+  elu: S.Activation.ACTIVATION_ELU,
+};
 
 function layerMsg(l: TicketLayer, opts: EncodeOptions, i: number): S.Layer {
   const m = S.createLayer({
@@ -276,6 +281,17 @@ function layerMsg(l: TicketLayer, opts: EncodeOptions, i: number): S.Layer {
     outFeatures: l.outFeatures,
     activation: ACT_TO_WIRE[l.activation],
     bias: l.bias === null ? null : packF32(l.bias),
+    attention:
+      l.attention === undefined
+        ? null
+        : S.createGatAttention({
+            heads: l.attention.heads,
+            headFeatures: l.attention.headFeatures,
+            src: packF32(l.attention.src),
+            dst: packF32(l.attention.dst),
+            negativeSlope: l.attention.negativeSlope,
+            concat: l.attention.concat,
+          }),
   });
   const w = storedWeight(l.weight, opts);
   const enc = opts.weightValues ?? "f32";
@@ -315,13 +331,22 @@ function graphArrays(g: Ticket["graph"], opts: EncodeOptions): { colIdx: S.Index
   return { colIdx: packDeltaVarint(g.rowPtr, colIdx, n, bytes), coef };
 }
 
-/** The format version a payload message needs: 2 if it uses f16 / int8 values or delta graph sources. */
+/**
+ * The format version a payload message needs: 2 if it uses f16 / int8 values, delta graph sources,
+ * GIN or GAT layers or the ELU activation.
+ */
 export function formatVersionOf(m: S.TicketPayload): number {
   const arrays: (S.ValueArray | null)[] = [m.graph?.coef ?? null, m.features?.values ?? null];
-  for (const l of m.layers) arrays.push(l.weightCsr?.values ?? null, l.weightDense?.values ?? null, l.bias);
-  const v2 = arrays.some((a) => a !== null && a.type !== S.ValueType.VALUE_TYPE_F32) || m.graph?.colIdx?.encoding === S.IndexEncoding.INDEX_DELTA_VARINT;
+  for (const l of m.layers) arrays.push(l.weightCsr?.values ?? null, l.weightDense?.values ?? null, l.bias, l.attention?.src ?? null, l.attention?.dst ?? null);
+  const v2 =
+    arrays.some((a) => a !== null && a.type !== S.ValueType.VALUE_TYPE_F32) ||
+    m.graph?.colIdx?.encoding === S.IndexEncoding.INDEX_DELTA_VARINT ||
+    m.layers.some((l) => !V1_KINDS.has(l.kind) || !V1_ACTIVATIONS.has(l.activation) || l.attention !== null);
   return v2 ? 2 : 1;
 }
+
+const V1_KINDS: ReadonlySet<number> = new Set([S.LayerKind.LAYER_KIND_GCN]);
+const V1_ACTIVATIONS: ReadonlySet<number> = new Set([S.Activation.ACTIVATION_NONE, S.Activation.ACTIVATION_RELU]);
 
 /**
  * The protobuf message for a ticket, without validating it (encodeTicket validates first).
@@ -363,7 +388,8 @@ export function sealPayload(payload: Uint8Array, version: number = GLT_FORMAT_VE
 
 /**
  * Validates the ticket (TicketFormatError if inconsistent) and encodes it as a .glt file: format
- * version 1 unless the options ask for f16 / int8 values or delta graph sources (then 2).
+ * version 1 unless the options ask for f16 / int8 values or delta graph sources, or the ticket has
+ * GIN / GAT layers or ELU (then 2).
  */
 export function encodeTicket(t: Ticket, opts: EncodeOptions = {}): Uint8Array {
   validateTicket(t);
@@ -564,10 +590,15 @@ function unpackCsr(m: S.CsrMatrix, where: string, rows: number, cols: number, ve
   return { rows, cols, rowPtr, colIdx, values };
 }
 
-const KIND_FROM_WIRE: Record<number, LayerKind> = { [S.LayerKind.LAYER_KIND_GCN]: "gcn" };
+const KIND_FROM_WIRE: Record<number, LayerKind> = {
+  [S.LayerKind.LAYER_KIND_GCN]: "gcn",
+  [S.LayerKind.LAYER_KIND_GIN]: "gin",
+  [S.LayerKind.LAYER_KIND_GAT]: "gat",
+};
 const ACT_FROM_WIRE: Record<number, Activation> = {
   [S.Activation.ACTIVATION_NONE]: "none",
   [S.Activation.ACTIVATION_RELU]: "relu",
+  [S.Activation.ACTIVATION_ELU]: "elu",
 };
 
 function enumValue<T>(table: Record<number, T>, v: number, where: string, what: string): T {
@@ -581,23 +612,65 @@ function unpackLayer(m: S.Layer, i: number, version: number): TicketLayer {
   const at = `layers[${i}]`;
   const kind = enumValue(KIND_FROM_WIRE, m.kind, `${at}.kind`, "layer kind");
   const activation = enumValue(ACT_FROM_WIRE, m.activation, `${at}.activation`, "activation");
+  if (version < 2 && (!V1_KINDS.has(m.kind) || !V1_ACTIVATIONS.has(m.activation))) {
+    const what = V1_KINDS.has(m.kind) ? `activation ${activation}` : `layer kind ${kind}`;
+    fail(`${at}.${V1_KINDS.has(m.kind) ? "activation" : "kind"}`, `${what} needs format version 2 (this file is version ${version})`);
+  }
   const fin = dim(m.inFeatures, `${at}.inFeatures`);
   const fout = dim(m.outFeatures, `${at}.outFeatures`);
+  let attention: GatAttention | undefined;
+  let cols = fout;
+  if (kind === "gat") {
+    if (m.attention === null) fail(`${at}.attention`, "missing (a gat layer needs its attention)");
+    attention = unpackAttention(m.attention, at, fout, version);
+    cols = attention.heads * attention.headFeatures;
+  } else if (m.attention !== null) {
+    fail(`${at}.attention`, `only gat layers have attention (this layer is ${kind})`);
+  }
+  const colsName = kind === "gat" ? "heads·headFeatures" : "outFeatures";
   let weight: WeightMatrix;
   const wm = m.weightCsr ?? m.weightDense;
   if (wm === null) fail(`${at}.weight`, "missing");
-  if (wm.rows !== fin || wm.cols !== fout) {
-    fail(`${at}.weight`, `is ${wm.rows} x ${wm.cols}, expected inFeatures x outFeatures = ${fin} x ${fout}`);
+  if (wm.rows !== fin || wm.cols !== cols) {
+    fail(`${at}.weight`, `is ${wm.rows} x ${wm.cols}, expected inFeatures x ${colsName} = ${fin} x ${cols}`);
   }
   if (m.weightCsr !== null) {
-    weight = { format: "csr", ...unpackCsr(m.weightCsr, `${at}.weight`, fin, fout, version) };
+    weight = { format: "csr", ...unpackCsr(m.weightCsr, `${at}.weight`, fin, cols, version) };
   } else {
-    const layout = { rows: fin, rowLength: fout };
-    const data = unpackValues(m.weightDense!.values, fin * fout, layout, `${at}.weight.values`, `count = inFeatures x outFeatures = ${fin} x ${fout}`, version);
-    weight = { format: "dense", rows: fin, cols: fout, data };
+    const layout = { rows: fin, rowLength: cols };
+    const data = unpackValues(m.weightDense!.values, fin * cols, layout, `${at}.weight.values`, `count = inFeatures x ${colsName} = ${fin} x ${cols}`, version);
+    weight = { format: "dense", rows: fin, cols, data };
   }
   const bias = m.bias === null ? null : unpackValues(m.bias, fout, { rows: 1, rowLength: fout }, `${at}.bias`, `count = outFeatures = ${fout}`, version);
-  return { kind, inFeatures: fin, outFeatures: fout, weight, bias, activation };
+  const layer: TicketLayer = { kind, inFeatures: fin, outFeatures: fout, weight, bias, activation };
+  if (attention !== undefined) layer.attention = attention;
+  return layer;
+}
+
+/** A gat layer's attention; checks heads, headFeatures and outFeatures before reading any vector. */
+function unpackAttention(a: S.GatAttention, layerAt: string, fout: number, version: number): GatAttention {
+  const at = `${layerAt}.attention`;
+  if (a.heads === 0) fail(`${at}.heads`, "missing (must be >= 1)");
+  if (a.headFeatures === 0) fail(`${at}.headFeatures`, "missing (must be >= 1)");
+  const heads = dim(a.heads, `${at}.heads`);
+  const f = dim(a.headFeatures, `${at}.headFeatures`);
+  const width = heads * f;
+  if (width > MAX_DIM) fail(at, `heads x headFeatures = ${heads} x ${f} is absurdly large (limit ${MAX_DIM})`);
+  const expected = a.concat ? width : f;
+  if (fout !== expected) {
+    fail(`${layerAt}.outFeatures`, `${fout} but ${a.concat ? `heads x headFeatures = ${heads} x ${f} (concat)` : "headFeatures (heads averaged)"} = ${expected}`);
+  }
+  if (!Number.isFinite(a.negativeSlope)) fail(`${at}.negativeSlope`, `${a.negativeSlope} is not a finite number`);
+  const layout = { rows: heads, rowLength: f };
+  const count = `count = heads x headFeatures = ${heads} x ${f}`;
+  return {
+    heads,
+    headFeatures: f,
+    src: unpackValues(a.src, width, layout, `${at}.src`, count, version),
+    dst: unpackValues(a.dst, width, layout, `${at}.dst`, count, version),
+    negativeSlope: a.negativeSlope,
+    concat: a.concat,
+  };
 }
 
 /** Payload message -> Ticket. Sizes are checked against byte lengths before anything is allocated. */

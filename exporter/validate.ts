@@ -23,8 +23,8 @@ export const META_FIELDS: { readonly [K in keyof TicketMeta]: TicketMeta[K] exte
   createdAt: "string",
 };
 
-const LAYER_KINDS: readonly string[] = ["gcn"];
-const ACTIVATIONS: readonly string[] = ["relu", "none"];
+const LAYER_KINDS: readonly string[] = ["gcn", "gin", "gat"];
+const ACTIVATIONS: readonly string[] = ["relu", "elu", "none"];
 
 function fail(where: string, problem: string): never {
   throw new TicketFormatError(where, problem);
@@ -97,6 +97,31 @@ export function validateCsr(
 }
 
 /**
+ * Checks a gat layer's attention against its outFeatures; returns the weight's column count,
+ * heads · headFeatures.
+ */
+function gatWeightCols(l: Ticket["layers"][number], at: string, fout: number): number {
+  const a = l.attention;
+  if (typeof a !== "object" || a === null) fail(`${at}.attention`, "missing (a gat layer needs heads, headFeatures, src, dst, negativeSlope and concat)");
+  const heads = checkDim(`${at}.attention.heads`, a.heads, 1);
+  const f = checkDim(`${at}.attention.headFeatures`, a.headFeatures, 1);
+  const width = heads * f;
+  if (width > MAX_DIM) fail(`${at}.attention`, `heads x headFeatures = ${heads} x ${f} is absurdly large (limit ${MAX_DIM})`);
+  if (typeof a.concat !== "boolean") fail(`${at}.attention.concat`, "must be a boolean");
+  if (typeof a.negativeSlope !== "number" || !Number.isFinite(a.negativeSlope)) {
+    fail(`${at}.attention.negativeSlope`, `${String(a.negativeSlope)} is not a finite number`);
+  }
+  const expected = a.concat ? width : f;
+  if (fout !== expected) {
+    const rule = a.concat ? `heads x headFeatures = ${heads} x ${f} (concat)` : `headFeatures (heads averaged)`;
+    fail(`${at}.outFeatures`, `${fout} but ${rule} = ${expected}`);
+  }
+  checkFinite(`${at}.attention.src`, a.src, width);
+  checkFinite(`${at}.attention.dst`, a.dst, width);
+  return width;
+}
+
+/**
  * Throws TicketFormatError (saying what and where) unless `t` is a consistent Ticket: the same
  * checks the decoder applies to every file, and the encoder to every ticket it writes.
  */
@@ -125,8 +150,13 @@ export function validateTicket(t: Ticket): void {
     if (typeof l !== "object" || l === null) fail(at, "must be an object");
     if (!LAYER_KINDS.includes(l.kind)) fail(`${at}.kind`, `unknown layer kind ${JSON.stringify(l.kind)}`);
     if (!ACTIVATIONS.includes(l.activation)) fail(`${at}.activation`, `unknown activation ${JSON.stringify(l.activation)}`);
+    if (l.kind === "gat" ? t.layers[0].kind !== "gat" : t.layers[0].kind === "gat") {
+      fail(`${at}.kind`, `${JSON.stringify(l.kind)} but layers[0].kind is ${JSON.stringify(t.layers[0].kind)} (a ticket's layers are all gcn/gin or all gat: they share one graph, whose coefficients mean different things)`);
+    }
     const fin = checkDim(`${at}.inFeatures`, l.inFeatures, 1);
     const fout = checkDim(`${at}.outFeatures`, l.outFeatures, 1);
+    const wcols = l.kind === "gat" ? gatWeightCols(l, at, fout) : fout;
+    if (l.kind !== "gat" && l.attention !== undefined) fail(`${at}.attention`, `only gat layers have attention (this layer is ${l.kind})`);
     if (i === 0 && f !== null && fin !== f.cols) {
       fail(`${at}.inFeatures`, `${fin} but features.cols = ${f.cols} (shapes do not chain)`);
     }
@@ -135,14 +165,22 @@ export function validateTicket(t: Ticket): void {
     }
     const w = l.weight;
     if (typeof w !== "object" || w === null) fail(`${at}.weight`, "missing");
-    if (w.rows !== fin || w.cols !== fout) {
-      fail(`${at}.weight`, `is ${w.rows} x ${w.cols}, expected inFeatures x outFeatures = ${fin} x ${fout}`);
+    if (w.rows !== fin || w.cols !== wcols) {
+      const expected = l.kind === "gat" ? "inFeatures x heads·headFeatures" : "inFeatures x outFeatures";
+      fail(`${at}.weight`, `is ${w.rows} x ${w.cols}, expected ${expected} = ${fin} x ${wcols}`);
     }
-    if (w.format === "dense") checkFinite(`${at}.weight.data`, w.data, fin * fout);
-    else if (w.format === "csr") validateCsr(`${at}.weight`, fin, fout, w.rowPtr, w.colIdx, w.values, true);
+    if (w.format === "dense") checkFinite(`${at}.weight.data`, w.data, fin * wcols);
+    else if (w.format === "csr") validateCsr(`${at}.weight`, fin, wcols, w.rowPtr, w.colIdx, w.values, true);
     else fail(`${at}.weight.format`, `unknown weight format ${JSON.stringify((w as { format: unknown }).format)}`);
     if (l.bias !== null) checkFinite(`${at}.bias`, l.bias, fout);
   });
+  if (t.layers[0].kind === "gat") {
+    for (let v = 0; v < n; v++) {
+      for (let k = g.rowPtr[v]; k < g.rowPtr[v + 1]; k++) {
+        if (!(g.coef[k] >= 0)) fail("graph.coef", `entry ${k} (row ${v}) is ${g.coef[k]}; a GAT ticket's coefficients are edge-mask values and must be >= 0`);
+      }
+    }
+  }
   const last = t.layers[t.layers.length - 1];
   if (t.numClasses !== last.outFeatures) {
     fail("numClasses", `${t.numClasses} but the last layer (layers[${t.layers.length - 1}]) has outFeatures = ${last.outFeatures}`);

@@ -250,7 +250,7 @@ describe("structure", () => {
 
   it("unknown or missing enum values", () => {
     rejects(broken((m) => (m.layers[0].activation = 7)), "layers[0].activation: unknown activation enum value 7");
-    rejects(broken((m) => (m.layers[1].kind = 2)), "layers[1].kind: unknown layer kind enum value 2");
+    rejects(broken((m) => (m.layers[1].kind = 4)), "layers[1].kind: unknown layer kind enum value 4");
     rejects(broken((m) => (m.layers[0].kind = 0)), "layers[0].kind: missing layer kind");
     rejects(broken((m) => (m.graph!.rowPtr!.encoding = 9)), "graph.rowPtr.encoding: unknown index encoding enum value 9");
     rejects(broken((m) => (m.graph!.rowPtr!.encoding = 0)), "graph.rowPtr.encoding: missing index encoding");
