@@ -155,11 +155,16 @@ export class GcnModel implements PrunableModel {
   }
 
   /** Per-edge mask factor m_e·keep_e (renormalised mode: 0 on self-loops, which are added as 1). */
-  private maskedEdgeValues(): tf.Tensor1D {
+  protected maskedEdgeValues(): tf.Tensor1D {
     if (this.maskMode === "zeroed") {
       return (this.normalisation === "renormalised" ? tf.mul(this.edgeMask, this.graphEdgeOnes!) : this.edgeMask) as tf.Tensor1D;
     }
     return tf.mul(this.edgeMask, this.edgeKeepTensor!) as tf.Tensor1D;
+  }
+
+  /** The fixed normalisation's per-edge coefficients: mask factor × norm (GIN has its own rule). */
+  protected fixedCoefficients(): tf.Tensor1D {
+    return tf.mul(this.maskedEdgeValues(), this.norm) as tf.Tensor1D;
   }
 
   /**
@@ -167,7 +172,7 @@ export class GcnModel implements PrunableModel {
    * weights (mask values, self-loops 1) and r = D̃^-1/2 per node, coef_e = r[src]·w_e·r[dst].
    */
   private aggregation(): { weights: tf.Tensor1D; r: tf.Tensor2D | null } {
-    if (this.normalisation === "fixed") return { weights: tf.mul(this.maskedEdgeValues(), this.norm) as tf.Tensor1D, r: null };
+    if (this.normalisation === "fixed") return { weights: this.fixedCoefficients(), r: null };
     const w = tf.add(this.maskedEdgeValues(), this.selfLoopOnes!) as tf.Tensor1D;
     // D̃[u] = Σ_{e: src_e = u} w_e (UGS: row sums of the masked matrix plus I); guarded against ≤ 0
     const degree = messagePassing(this.nodeOnes!, w, this.mp, { transpose: true });

@@ -1,0 +1,28 @@
+import type { Graph } from "../data/graph.js";
+import { GcnModel, GCN_DEFAULTS, type GcnNormalisation } from "./gcn.js";
+import { GinModel, GIN_DEFAULTS } from "./gin.js";
+import type { ModelKind, PrunableModel } from "./prunable.js";
+
+export const MODEL_KINDS: readonly ModelKind[] = ["gcn", "gin"];
+
+export interface ModelSpec {
+  kind: ModelKind;
+  /** hidden width (GAT: per head); default 512 */
+  hidden?: number;
+  seed: number;
+  /** GCN only */
+  normalisation?: GcnNormalisation;
+}
+
+/** A freshly initialised model of the given kind, with the papers' layer sizes unless overridden. */
+export function createModel(graph: Graph, spec: ModelSpec): PrunableModel {
+  switch (spec.kind) {
+    case "gcn":
+      return new GcnModel(graph, { ...GCN_DEFAULTS, hidden: spec.hidden ?? GCN_DEFAULTS.hidden, seed: spec.seed, normalisation: spec.normalisation });
+    case "gin":
+      if (spec.normalisation === "renormalised") throw new Error("createModel: the GIN has no renormalisation (it averages over kept in-edges)");
+      return new GinModel(graph, { ...GIN_DEFAULTS, hidden: spec.hidden ?? GIN_DEFAULTS.hidden, seed: spec.seed });
+    default:
+      throw new Error(`createModel: unknown model ${String(spec.kind)} (expected ${MODEL_KINDS.join(", ")})`);
+  }
+}
