@@ -1,4 +1,4 @@
-// Element-wise helpers: fused bias + ReLU, zero, copy, transpose.
+// Element-wise helpers: fused bias + activation (ReLU, ELU), zero, copy, transpose.
 
 import { transpose4x4 } from "./util";
 
@@ -23,11 +23,31 @@ export function reluRow(row: usize, f: i32): void {
   }
 }
 
-/** In place, x (rows × f): x[i, :] = act(x[i, :] + bias). `bias` may be null; `relu` ≠ 0 applies max(·, 0). */
-export function f32_bias_act(rows: i32, f: i32, x: usize, bias: usize, relu: i32): void {
+/** Activation codes of f32_bias_act and f32_gat_aggregate (1 = ReLU, so a 0/1 `relu` flag is one). */
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_ELU: i32 = 2;
+
+/** ELU, α = 1: x for x > 0, else exp(x) − 1. */
+// @ts-ignore: decorator
+@inline export function elu(x: f32): f32 {
+  return x > 0 ? x : Mathf.expm1(x);
+}
+
+/** row[0..f) = act(row), act an ACT_* code. */
+export function actRow(row: usize, f: i32, act: i32): void {
+  if (act == ACT_RELU) reluRow(row, f);
+  else if (act == ACT_ELU) for (let c = 0; c < f; c++) store<f32>(row + (<usize>c << 2), elu(load<f32>(row + (<usize>c << 2))));
+}
+
+/**
+ * In place, x (rows × f): x[i, :] = act(x[i, :] + bias). `bias` may be null; `act`: 0 none,
+ * 1 ReLU, 2 ELU (ACT_*).
+ */
+export function f32_bias_act(rows: i32, f: i32, x: usize, bias: usize, act: i32): void {
   const stride = <usize>f << 2;
   const z = f32x4.splat(0);
-  const rl = relu != 0;
+  const rl = act == ACT_RELU;
   for (let i = 0; i < rows; i++) {
     const row = x + <usize>i * stride;
     let c = 0;
@@ -45,6 +65,7 @@ export function f32_bias_act(rows: i32, f: i32, x: usize, bias: usize, relu: i32
       if (rl && !(s > 0)) s = 0;
       store<f32>(row + off, s);
     }
+    if (act == ACT_ELU) actRow(row, f, act);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import type { CsrMatrix, DenseMatrix } from "../../ticket/csr.js";
 import type { Ticket, TicketGraph, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
-export { referenceKernels } from "./reference-kernels.js";
+import { refAct, type ActName } from "./reference-kernels.js";
+export { referenceKernels, refGatScores, refGatAggregate, refAct, ACT_CODE, type ActName } from "./reference-kernels.js";
 
 /** Node features: CSR, dense, or a bare row-major Float32Array of numNodes × inFeatures. */
 export type FeatureInput = CsrMatrix | DenseMatrix | Float32Array;
@@ -85,10 +86,11 @@ export function refSpgemm(x: CsrMatrix, w: CsrMatrix, bias: Float32Array | null 
   return out;
 }
 
-/** x[i, :] = act(x[i, :] + bias), a new array. (wasm: f32_bias_act, in place) */
-export function refBiasAct(rows: number, f: number, x: Float32Array, bias: Float32Array | null, relu: boolean): Float32Array {
+/** x[i, :] = act(x[i, :] + bias), a new array; `act` true = ReLU, false = none. (wasm: f32_bias_act, in place) */
+export function refBiasAct(rows: number, f: number, x: Float32Array, bias: Float32Array | null, act: boolean | ActName): Float32Array {
+  const a: ActName = act === true ? "relu" : act === false ? "none" : act;
   const out = new Float32Array(rows * f);
-  for (let i = 0; i < rows; i++) for (let c = 0; c < f; c++) out[i * f + c] = act(x[i * f + c] + (bias ? bias[c] : 0), relu);
+  for (let i = 0; i < rows; i++) for (let c = 0; c < f; c++) out[i * f + c] = refAct(Math.fround(x[i * f + c] + (bias ? bias[c] : 0)), a);
   return out;
 }
 

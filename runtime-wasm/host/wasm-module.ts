@@ -26,7 +26,14 @@ export interface KernelExports {
   f32_gemm(m: number, n: number, k: number, a: Ptr, lda: number, packed: Ptr, bias: Ptr, relu: number, c: Ptr, ldc: number): void;
   f32_gemm_pack_b(k: number, n: number, b: Ptr, ldb: number, packed: Ptr): void;
   f32_gemm_packed_size(k: number, n: number): number;
-  f32_bias_act(rows: number, f: number, x: Ptr, bias: Ptr, relu: number): void;
+  /** act: 0 none, 1 ReLU, 2 ELU */
+  f32_bias_act(rows: number, f: number, x: Ptr, bias: Ptr, act: number): void;
+  f32_gat_scores(rowsL: number, rowsR: number, heads: number, f: number, z: Ptr, aSrc: Ptr, aDst: Ptr, el: Ptr, er: Ptr): void;
+  f32_gat_aggregate(
+    rows: number, heads: number, f: number, zRows: number, rowPtr: Ptr, colIdx: Ptr, coef: Ptr,
+    z: Ptr, el: Ptr, er: Ptr, negativeSlope: number, concat: number, bias: Ptr, act: number, out: Ptr, scratch: Ptr,
+  ): void;
+  f32_gat_aggregate_scratch(maxDegree: number): number;
   f32_zero(dst: Ptr, count: number): void;
   f32_copy(dst: Ptr, src: Ptr, count: number): void;
   f32_transpose(rows: number, cols: number, src: Ptr, dst: Ptr): void;
