@@ -24,7 +24,9 @@ import { loadDataset } from "../trainer/data/load.js";
 import { numEdges } from "../trainer/data/graph.js";
 import { useFastKernels } from "../trainer/kernels.js";
 import { accuracy } from "../trainer/metrics.js";
-import { GcnModel, GCN_DEFAULTS, type GcnNormalisation } from "../trainer/models/gcn.js";
+import { GCN_DEFAULTS, type GcnNormalisation } from "../trainer/models/gcn.js";
+import { createModel, denseTrainDefaults, MODEL_KINDS } from "../trainer/models/create.js";
+import type { ModelKind } from "../trainer/models/prunable.js";
 import { readCheckpoint } from "../trainer/prune/checkpoint.js";
 import { fastgltDefaults, runFastGlt, type FastGltOptions } from "../trainer/prune/fastglt.js";
 import { pruneOneShot } from "../trainer/prune/oneshot.js";
@@ -44,7 +46,7 @@ export const PRUNE_FLAGS = {
   prune: { type: "string", help: "graph | weight | both (default: weight for fastglt, both for ugs and oneshot)" },
   "target-graph": { type: "string", help: "graph sparsity to reach (fastglt: over edges + self-loops, its denominator; ugs/oneshot: over graph edges)" },
   "target-weight": { type: "string", help: "weight sparsity to reach (fastglt: per matrix; ugs: global)" },
-  model: { type: "string", default: "gcn", help: "gcn (gin and gat: not yet)" },
+  model: { type: "string", default: "gcn", help: "gcn | gin | gat (GAT: --hidden is per head, 8 heads)" },
   dataset: { type: "string", default: "synthetic", help: "synthetic[:k=v,…] | cora | citeseer | pubmed | a graph folder" },
   "data-dir": { type: "string", help: "folder with the Planetoid ind.* files (else $FASTGLT_DATA, else download)" },
   seed: { type: "string", default: "0", help: "seed for initialisation, dropout, masks and ties" },
@@ -56,7 +58,7 @@ export const PRUNE_FLAGS = {
   "edge-weight-decay": { type: "string", help: "fastglt: weight decay of the edge mask (default: --weight-decay, as FastGLT)" },
   "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1)" },
   "weight-decay": { type: "string", help: "Adam weight decay (default: per method and dataset)" },
-  normalisation: { type: "string", help: "fixed | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise)" },
+  normalisation: { type: "string", help: "GCN only: fixed | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise)" },
   "dense-epochs": { type: "string", default: "0", help: "also train a dense baseline for this many epochs (reported as `dense`)" },
   // FastGLT
   "pretrain-epochs": { type: "string", help: "fastglt: E, dense pre-training epochs (0 = random one-shot mask)" },
@@ -69,7 +71,7 @@ export const PRUNE_FLAGS = {
   alpha: { type: "string", help: "fastglt: initial swap fraction (default 0.3)" },
   beta: { type: "string", help: "fastglt: initial fraction of the target sparsity (default 1: no ramp)" },
   "warmup-steps": { type: "string", help: "fastglt: ramp steps (default 0)" },
-  "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them)" },
+  "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them; GIN and GAT never do)" },
   "checkpoint-every": { type: "string", help: "fastglt: checkpoint every this many denoising steps (default 25; Ctrl-C always writes one)" },
   // UGS
   rounds: { type: "string", help: "ugs: rounds (default: until the targets are reached, else 20)" },
@@ -98,6 +100,7 @@ const ONESHOT_ONLY = ["epochs", "finetune-epochs"] as const;
 
 export interface PruneCommandOptions {
   method: PruneMethod;
+  model: ModelKind;
   prune: PruneTarget;
   dataset: string;
   dataDir?: string;
@@ -177,8 +180,8 @@ function oneOf<T extends string>(value: string, name: string, allowed: readonly 
   return value as T;
 }
 
-export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarget, seed: number): FastGltOptions {
-  const o = fastgltDefaults(datasetName, prune);
+export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarget, seed: number, model: ModelKind = "gcn"): FastGltOptions {
+  const o = fastgltDefaults(datasetName, prune, model);
   o.seed = seed;
   const int = { integer: true, min: 0 };
   o.targetGraph = num(v, "target-graph", { min: 0, max: 1, maxExclusive: true }) ?? o.targetGraph;
@@ -199,7 +202,7 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   o.beta = num(v, "beta", { min: 0, max: 1 }) ?? o.beta;
   o.warmupSteps = num(v, "warmup-steps", int) ?? o.warmupSteps;
   o.checkpointEvery = num(v, "checkpoint-every", { integer: true, min: 1 }) ?? o.checkpointEvery;
-  o.pruneSelfLoops = v["keep-self-loops"] !== true;
+  o.pruneSelfLoops = o.pruneSelfLoops && v["keep-self-loops"] !== true;
   if (o.accumulationN >= o.delta) throw new UsageError(`--acc-n must be < --delta (${o.delta}), got ${o.accumulationN}`);
   if ((o.edgeAccumulationN ?? o.accumulationN) >= (o.edgeDelta ?? o.delta)) throw new UsageError(`the edge mask's acc_n (${o.edgeAccumulationN ?? o.accumulationN}) must be < its delta (${o.edgeDelta ?? o.delta}): set --edge-acc-n / --edge-delta`);
   if (o.beta < 1 && o.warmupSteps === 0) throw new UsageError("--beta < 1 needs --warmup-steps > 0");
@@ -208,8 +211,8 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   return o;
 }
 
-export function resolveUgs(v: Values, datasetName: string, prune: PruneTarget, seed: number, edges: number, weights: number): UgsOptions {
-  const o = ugsDefaults(datasetName);
+export function resolveUgs(v: Values, datasetName: string, prune: PruneTarget, seed: number, edges: number, weights: number, model: ModelKind = "gcn"): UgsOptions {
+  const o = ugsDefaults(datasetName, model);
   o.prune = prune;
   o.seed = seed;
   o.lr = num(v, "lr", { min: 0 }) ?? o.lr;
@@ -239,22 +242,23 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
   }
   // flag errors first, before anything is loaded (the dataset's name only picks defaults)
   const provisional = o.dataset.toLowerCase();
-  if (o.method === "fastglt") resolveFastGlt(v, provisional, o.prune, o.seed);
-  else if (o.method === "ugs") resolveUgs(v, provisional, o.prune, o.seed, 1000, 1000);
+  if (o.method === "fastglt") resolveFastGlt(v, provisional, o.prune, o.seed, o.model);
+  else if (o.method === "ugs") resolveUgs(v, provisional, o.prune, o.seed, 1000, 1000, o.model);
   const backend = await initBackend(o.backend, o.log);
   await useFastKernels(backend);
   const graph = await loadDataset(o.dataset, { dataDir: o.dataDir, normalise: o.normalise, seed: o.seed, log: o.log });
-  const name = `${graph.name}-gcn-${o.method}-${o.prune}-seed${o.seed}`;
+  const name = `${graph.name}-${o.model}-${o.method}-${o.prune}-seed${o.seed}`;
   mkdirSync(o.outDir, { recursive: true });
   const base = resolve(join(o.outDir, name));
   const ckptPath = `${base}.ckpt`;
-  const modelConfig = { ...GCN_DEFAULTS, hidden: o.hidden, seed: o.seed, normalisation: o.normalisation };
+  const modelSpec = { kind: o.model, hidden: o.hidden, seed: o.seed, normalisation: o.model === "gcn" ? o.normalisation : undefined };
+  const trainDefaults = denseTrainDefaults(o.model);
 
   let dense: PruneReport["dense"] = null;
   if (o.denseEpochs > 0) {
-    const d = new GcnModel(graph, { ...modelConfig, normalisation: "fixed" });
+    const d = createModel(graph, { ...modelSpec, normalisation: o.model === "gcn" ? "fixed" : undefined });
     try {
-      const r = train(d, graph, { epochs: o.denseEpochs, lr: num(v, "lr", { min: 0 }) ?? 0.01, weightDecay: num(v, "weight-decay", { min: 0 }) ?? 5e-4, seed: o.seed, phase: "dense", progress: o.progress });
+      const r = train(d, graph, { epochs: o.denseEpochs, lr: num(v, "lr", { min: 0 }) ?? trainDefaults.lr, weightDecay: num(v, "weight-decay", { min: 0 }) ?? trainDefaults.weightDecay, seed: o.seed, phase: "dense", progress: o.progress });
       dense = { valAccuracy: r.best.valAccuracy, testAccuracy: r.best.testAccuracy, bestEpoch: r.bestEpoch, seconds: r.seconds };
       o.log(`dense: test accuracy ${pct(r.best.testAccuracy)} (val ${pct(r.best.valAccuracy)} at epoch ${r.bestEpoch})`);
     } finally {
@@ -262,9 +266,9 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
     }
   }
 
-  const model = new GcnModel(graph, modelConfig);
+  const model = createModel(graph, modelSpec);
   try {
-    const context = { dataset: graph.name, nodes: graph.numNodes, edges: numEdges(graph), model: "gcn", hidden: o.hidden, normalisation: o.normalisation, normaliseFeatures: o.normalise };
+    const context = { dataset: graph.name, nodes: graph.numNodes, edges: numEdges(graph), model: o.model, hidden: o.hidden, normalisation: o.normalisation, normaliseFeatures: o.normalise };
     let resume;
     if (o.resume) {
       if (o.method === "oneshot") throw new UsageError("--resume: one-shot runs have no checkpoints (they are short); run again without --resume");
@@ -279,20 +283,20 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
     let bestEpoch = -1;
     let phase = "";
     if (o.method === "fastglt") {
-      const fo = resolveFastGlt(v, graph.name, o.prune, o.seed);
+      const fo = resolveFastGlt(v, graph.name, o.prune, o.seed, o.model);
       options = { ...fo };
       if (o.stopAfterEpochs !== undefined) control.stopAtEpoch = (resume ? ((resume.header.cursor as { epoch: number }).epoch ?? 0) : 0) + o.stopAfterEpochs;
       result = await runFastGlt(model, graph, fo, control);
     } else if (o.method === "ugs") {
       const s = sparsityCounts(model);
-      const uo = resolveUgs(v, graph.name, o.prune, o.seed, s.edgesTotal, s.weightsTotal);
+      const uo = resolveUgs(v, graph.name, o.prune, o.seed, s.edgesTotal, s.weightsTotal, o.model);
       options = { ...uo };
       if (o.stopAfterEpochs !== undefined) control.stopAtEpoch = (resume ? ((resume.header.cursor as { epochsDone: number }).epochsDone ?? 0) : 0) + o.stopAfterEpochs;
       result = await runUgs(model, graph, uo, control);
     } else {
       const tg = prunesGraph(o.prune) ? (num(v, "target-graph", { min: 0, max: 1, maxExclusive: true }) ?? 0.2) : 0;
       const tw = prunesWeights(o.prune) ? (num(v, "target-weight", { min: 0, max: 1, maxExclusive: true }) ?? 0.8) : 0;
-      const oo = { targetGraph: tg, targetWeight: tw, epochs: num(v, "epochs", { integer: true, min: 1 }) ?? 200, finetuneEpochs: num(v, "finetune-epochs", { integer: true, min: 1 }) ?? 200, lr: num(v, "lr", { min: 0 }) ?? 0.01, weightDecay: num(v, "weight-decay", { min: 0 }) ?? 5e-4, seed: o.seed };
+      const oo = { targetGraph: tg, targetWeight: tw, epochs: num(v, "epochs", { integer: true, min: 1 }) ?? 200, finetuneEpochs: num(v, "finetune-epochs", { integer: true, min: 1 }) ?? 200, lr: num(v, "lr", { min: 0 }) ?? trainDefaults.lr, weightDecay: num(v, "weight-decay", { min: 0 }) ?? trainDefaults.weightDecay, seed: o.seed };
       options = oo;
       model.trainEdgeMask = tg > 0;
       const t = { lr: oo.lr, weightDecay: oo.weightDecay, seed: o.seed, progress: o.progress };
@@ -319,7 +323,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
       method: o.method,
       prune: o.prune,
       dataset: graph.name,
-      model: "gcn",
+      model: o.model,
       seed: o.seed,
       backend,
       graph: { nodes: graph.numNodes, edges: numEdges(graph), features: graph.numFeatures, classes: graph.numClasses },
@@ -413,15 +417,15 @@ export function parsePruneArgs(argv: string[], io: { signal?: AbortSignal; progr
   if (values.help) return null;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const method = oneOf(String(values.method), "method", METHODS);
-  const model = String(values.model);
-  if (model === "gin" || model === "gat") throw new UsageError(`--model ${model} is not implemented yet (gcn only)`);
-  oneOf(model, "model", ["gcn"] as const);
+  const model = oneOf(String(values.model), "model", MODEL_KINDS);
   const prune = oneOf(values.prune === undefined ? (method === "fastglt" ? "weight" : "both") : String(values.prune), "prune", PRUNE_TARGETS);
-  const normalisation = oneOf(values.normalisation === undefined ? (method === "ugs" ? "renormalised" : "fixed") : String(values.normalisation), "normalisation", ["fixed", "renormalised"] as const);
+  if (model !== "gcn" && values.normalisation !== undefined) throw new UsageError(`--normalisation is for the GCN (the ${model.toUpperCase()} has no degree normalisation)`);
+  const normalisation = oneOf(values.normalisation === undefined ? (method === "ugs" && model === "gcn" ? "renormalised" : "fixed") : String(values.normalisation), "normalisation", ["fixed", "renormalised"] as const);
   if (method === "fastglt" && normalisation !== "fixed") throw new UsageError("--normalisation renormalised is for ugs (FastGLT's GCN keeps the unpruned graph's normalisation)");
   const quiet = values.quiet === true;
   return {
     method,
+    model,
     prune,
     dataset: String(values.dataset),
     dataDir: values["data-dir"] as string | undefined,

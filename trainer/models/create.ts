@@ -26,3 +26,8 @@ export function createModel(graph: Graph, spec: ModelSpec): PrunableModel {
       throw new Error(`createModel: unknown model ${String(spec.kind)} (expected ${MODEL_KINDS.join(", ")})`);
   }
 }
+
+/** Adam settings for dense training of each kind (GCN: Kipf & Welling; GIN and GAT: FastGLT's weight runs). */
+export function denseTrainDefaults(kind: ModelKind): { lr: number; weightDecay: number } {
+  return kind === "gcn" ? { lr: 0.01, weightDecay: 5e-4 } : { lr: 0.005, weightDecay: 5e-4 };
+}

@@ -32,7 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
-import type { PrunableModel } from "../models/prunable.js";
+import type { ModelKind, PrunableModel } from "../models/prunable.js";
 import { FusedAdam } from "../ops/fused-adam.js";
 import { dropoutSeed, evaluate, lossAndGradients, trainTargets } from "../train.js";
 import { Rng } from "../util/rng.js";
@@ -93,15 +93,30 @@ export interface UgsOptions {
   seed: number;
 }
 
-/** The GCN commands of UGS's README (algorithms.md §2.3); unknown datasets take Cora's. */
-const UGS_RUNS: Record<string, Pick<UgsOptions, "lr" | "weightDecay" | "s1" | "s2">> = {
-  cora: { lr: 0.008, weightDecay: 8e-5, s1: 1e-2, s2: 1e-2 },
-  citeseer: { lr: 0.01, weightDecay: 5e-4, s1: 1e-2, s2: 1e-2 },
-  pubmed: { lr: 0.01, weightDecay: 5e-4, s1: 1e-6, s2: 1e-3 },
+type UgsRun = Pick<UgsOptions, "lr" | "weightDecay" | "s1" | "s2">;
+
+/** The commands of UGS's README per backbone (algorithms.md §2.3); unknown datasets take Cora's. */
+const UGS_RUNS: Record<ModelKind, Record<string, UgsRun>> = {
+  gcn: {
+    cora: { lr: 0.008, weightDecay: 8e-5, s1: 1e-2, s2: 1e-2 },
+    citeseer: { lr: 0.01, weightDecay: 5e-4, s1: 1e-2, s2: 1e-2 },
+    pubmed: { lr: 0.01, weightDecay: 5e-4, s1: 1e-6, s2: 1e-3 },
+  },
+  gin: {
+    cora: { lr: 0.008, weightDecay: 8e-5, s1: 1e-3, s2: 1e-3 },
+    citeseer: { lr: 0.01, weightDecay: 5e-4, s1: 1e-5, s2: 1e-5 },
+    pubmed: { lr: 0.01, weightDecay: 5e-4, s1: 1e-5, s2: 1e-5 },
+  },
+  gat: {
+    cora: { lr: 0.008, weightDecay: 8e-5, s1: 1e-3, s2: 1e-3 },
+    citeseer: { lr: 0.01, weightDecay: 5e-4, s1: 1e-7, s2: 1e-3 },
+    pubmed: { lr: 0.01, weightDecay: 5e-4, s1: 1e-2, s2: 1e-2 },
+  },
 };
 
-export function ugsDefaults(dataset: string): UgsOptions {
-  const run = UGS_RUNS[dataset.toLowerCase()] ?? UGS_RUNS.cora;
+export function ugsDefaults(dataset: string, model: ModelKind = "gcn"): UgsOptions {
+  const runs = UGS_RUNS[model];
+  const run = runs[dataset.toLowerCase()] ?? runs.cora;
   return {
     prune: "both",
     rounds: 20,
