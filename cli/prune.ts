@@ -58,7 +58,7 @@ export const PRUNE_FLAGS = {
   "edge-weight-decay": { type: "string", help: "fastglt: weight decay of the edge mask (default: --weight-decay, as FastGLT)" },
   "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1)" },
   "weight-decay": { type: "string", help: "Adam weight decay (default: per method and dataset)" },
-  normalisation: { type: "string", help: "GCN only: fixed | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise)" },
+  normalisation: { type: "string", help: "GCN only: fixed | kept | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise; kept = renormalised on the kept binary graph)" },
   "dense-epochs": { type: "string", default: "0", help: "also train a dense baseline for this many epochs (reported as `dense`)" },
   // FastGLT
   "pretrain-epochs": { type: "string", help: "fastglt: E, dense pre-training epochs (0 = random one-shot mask)" },
@@ -71,6 +71,7 @@ export const PRUNE_FLAGS = {
   alpha: { type: "string", help: "fastglt: initial swap fraction (default 0.3)" },
   beta: { type: "string", help: "fastglt: initial fraction of the target sparsity (default 1: no ramp)" },
   "warmup-steps": { type: "string", help: "fastglt: ramp steps (default 0)" },
+  "oneshot-edge-score": { type: "string", help: "fastglt with pre-training: rank edges for the one-shot mask by magnitude (FastGLT) or saliency (|m·∂L/∂m|, ours)" },
   "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them; GIN and GAT never do)" },
   "checkpoint-every": { type: "string", help: "fastglt: checkpoint every this many denoising steps (default 25; Ctrl-C always writes one)" },
   // UGS
@@ -94,7 +95,7 @@ export const PRUNE_FLAGS = {
 
 type Values = Record<keyof typeof PRUNE_FLAGS, string | boolean | undefined>;
 
-const FASTGLT_ONLY = ["edge-lr", "edge-weight-decay", "no-edge-regularisers", "edge-delta", "edge-acc-n", "pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
+const FASTGLT_ONLY = ["oneshot-edge-score", "edge-lr", "edge-weight-decay", "no-edge-regularisers", "edge-delta", "edge-acc-n", "pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
 const UGS_ONLY = ["rounds", "mask-epochs", "fix-epochs", "s1", "s2", "rate-graph", "rate-weight"] as const;
 const ONESHOT_ONLY = ["epochs", "finetune-epochs"] as const;
 
@@ -203,6 +204,7 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   o.warmupSteps = num(v, "warmup-steps", int) ?? o.warmupSteps;
   o.checkpointEvery = num(v, "checkpoint-every", { integer: true, min: 1 }) ?? o.checkpointEvery;
   o.pruneSelfLoops = o.pruneSelfLoops && v["keep-self-loops"] !== true;
+  if (v["oneshot-edge-score"] !== undefined) o.oneShotEdgeScore = oneOf(String(v["oneshot-edge-score"]), "oneshot-edge-score", ["magnitude", "saliency"] as const);
   if (o.accumulationN >= o.delta) throw new UsageError(`--acc-n must be < --delta (${o.delta}), got ${o.accumulationN}`);
   if ((o.edgeAccumulationN ?? o.accumulationN) >= (o.edgeDelta ?? o.delta)) throw new UsageError(`the edge mask's acc_n (${o.edgeAccumulationN ?? o.accumulationN}) must be < its delta (${o.edgeDelta ?? o.delta}): set --edge-acc-n / --edge-delta`);
   if (o.beta < 1 && o.warmupSteps === 0) throw new UsageError("--beta < 1 needs --warmup-steps > 0");
@@ -420,8 +422,8 @@ export function parsePruneArgs(argv: string[], io: { signal?: AbortSignal; progr
   const model = oneOf(String(values.model), "model", MODEL_KINDS);
   const prune = oneOf(values.prune === undefined ? (method === "fastglt" ? "weight" : "both") : String(values.prune), "prune", PRUNE_TARGETS);
   if (model !== "gcn" && values.normalisation !== undefined) throw new UsageError(`--normalisation is for the GCN (the ${model.toUpperCase()} has no degree normalisation)`);
-  const normalisation = oneOf(values.normalisation === undefined ? (method === "ugs" && model === "gcn" ? "renormalised" : "fixed") : String(values.normalisation), "normalisation", ["fixed", "renormalised"] as const);
-  if (method === "fastglt" && normalisation !== "fixed") throw new UsageError("--normalisation renormalised is for ugs (FastGLT's GCN keeps the unpruned graph's normalisation)");
+  const normalisation = oneOf(values.normalisation === undefined ? (method === "ugs" && model === "gcn" ? "renormalised" : "fixed") : String(values.normalisation), "normalisation", ["fixed", "kept", "renormalised"] as const);
+  if (method === "fastglt" && normalisation === "renormalised") throw new UsageError("--normalisation renormalised is for ugs (FastGLT's GCN keeps the unpruned graph's normalisation; --normalisation kept renormalises on the kept graph)");
   const quiet = values.quiet === true;
   return {
     method,

@@ -32,3 +32,16 @@ export function gcnEdges(graph: Graph): GcnEdges {
   for (let k = 0; k < src.length; k++) norm[k] = 1 / Math.sqrt(degree[src[k]] * degree[dst[k]]);
   return { numNodes: n, numGraphEdges: e, src, dst, norm };
 }
+
+/**
+ * D^-1/2 (A+I) D^-1/2 of the kept edges (self-loops included when kept), degree = kept in-edges.
+ * A pruned edge gets the coefficient it would have at the kept degrees (at least 1): it carries no
+ * message (its mask value is 0), but its mask gradient, which FastGLT's regrowth reads, stays defined.
+ */
+export function keptNormalisation(edges: GcnEdges, keep: Float32Array): Float32Array {
+  const degree = new Float64Array(edges.numNodes);
+  for (let k = 0; k < edges.src.length; k++) if (keep[k] !== 0) degree[edges.dst[k]] += 1;
+  const norm = new Float32Array(edges.src.length);
+  for (let k = 0; k < edges.src.length; k++) norm[k] = 1 / Math.sqrt(Math.max(1, degree[edges.src[k]]) * Math.max(1, degree[edges.dst[k]]));
+  return norm;
+}

@@ -5,7 +5,7 @@ import { prepareSparseMatrix, sparseMatMul, type PreparedSparseMatrix } from "..
 import { denseMatMul } from "../ops/dense-matmul.js";
 import { dropout } from "../ops/dropout.js";
 import { Rng } from "../util/rng.js";
-import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
+import { gcnEdges, keptNormalisation, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform } from "./init.js";
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { forwardMacs, type TicketLayer } from "../../ticket/ticket.js";
@@ -19,8 +19,11 @@ import { ticketWeight } from "./ticket-weight.js";
  * - `renormalised` (UGS's GCN): Â = D̃^-1/2 (A⊙m⊙keep + I) D̃^-1/2 with D̃ the row sums of the
  *   *masked, soft* matrix, recomputed every forward pass (gradients flow through the degrees).
  *   Self-loops always carry weight 1 and are never masked or pruned.
+ * - `kept` (ours: degree renormalisation after pruning): as `fixed`, but norm = D^-1/2 (A+I) D^-1/2
+ *   of the *kept* binary graph (kept edges and kept self-loops), recomputed whenever the masks
+ *   change (syncMasks), so a node that lost edges is not left with a shrunken aggregate.
  */
-export type GcnNormalisation = "fixed" | "renormalised";
+export type GcnNormalisation = "fixed" | "kept" | "renormalised";
 
 export interface GcnConfig {
   hidden: number;
@@ -57,7 +60,7 @@ export class GcnModel implements PrunableModel {
 
   private readonly features: PreparedSparseMatrix;
   private readonly mp: MessagePassingGraph;
-  private readonly norm: tf.Tensor1D;
+  private norm: tf.Tensor1D;
   /** renormalised mode: 1 on self-loops, 0 on graph edges */
   private readonly selfLoopOnes: tf.Tensor1D | null = null;
   /** renormalised + zeroed mode: 1 on graph edges, 0 on self-loops */
@@ -124,6 +127,10 @@ export class GcnModel implements PrunableModel {
 
   /** Call after changing `weights[i].mask` or `edgeKeep`. */
   syncMasks(): void {
+    if (this.normalisation === "kept") {
+      this.norm.dispose();
+      this.norm = tf.tensor1d(keptNormalisation(this.edges, this.edgeKeep));
+    }
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     this.maskTensors = this.weights.map((w) => tf.tensor2d(w.mask, [w.rows, w.cols]));
@@ -172,7 +179,7 @@ export class GcnModel implements PrunableModel {
    * weights (mask values, self-loops 1) and r = D̃^-1/2 per node, coef_e = r[src]·w_e·r[dst].
    */
   private aggregation(): { weights: tf.Tensor1D; r: tf.Tensor2D | null } {
-    if (this.normalisation === "fixed") return { weights: this.fixedCoefficients(), r: null };
+    if (this.normalisation !== "renormalised") return { weights: this.fixedCoefficients(), r: null };
     const w = tf.add(this.maskedEdgeValues(), this.selfLoopOnes!) as tf.Tensor1D;
     // D̃[u] = Σ_{e: src_e = u} w_e (UGS: row sums of the masked matrix plus I); guarded against ≤ 0
     const degree = messagePassing(this.nodeOnes!, w, this.mp, { transpose: true });

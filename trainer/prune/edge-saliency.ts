@@ -6,11 +6,12 @@ import type { PrunableModel } from "../models/prunable.js";
  * loss when edge e's mask value m_e goes to 0. L is the cross-entropy of the model's own
  * predictions over *all* nodes (self-distillation), not only the labelled ones: with the labelled
  * loss, edges outside the training nodes' receptive field get no gradient and would be ranked at
- * random (the known weakness of UGS's mask scores).
+ * random (the known weakness of UGS's mask scores). Scores the first `count` edges (default: the
+ * graph's edges; the self-loops follow them).
  */
-export function edgeSaliency(model: PrunableModel): Float32Array {
+export function edgeSaliency(model: PrunableModel, count = model.edges.numGraphEdges): Float32Array {
   const n = model.edges.numNodes;
-  const e = model.edges.numGraphEdges;
+  const e = count;
   const logits = model.forward(false);
   const c = logits.shape[1];
   const values = logits.dataSync();

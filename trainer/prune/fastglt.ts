@@ -77,6 +77,7 @@ import {
   type VariableValues,
 } from "./checkpoint.js";
 import { edgeMaskRegulariser } from "./regularisers.js";
+import { edgeSaliency } from "./edge-saliency.js";
 import { randomMask, topK, topKWhere } from "./select.js";
 import {
   checkSameOptions,
@@ -125,6 +126,11 @@ export interface FastGltOptions {
   beta: number;
   /** ramp steps (0 = none; needed when beta < 1) */
   warmupSteps: number;
+  /**
+   * after pre-training, rank edges for the one-shot mask by |mask value| (FastGLT) or by the
+   * first-order saliency |m·∂L/∂m| of a self-distillation loss (edge-saliency.ts; ours)
+   */
+  oneShotEdgeScore: "magnitude" | "saliency";
   /** prune self-loops too (FastGLT's GCN: yes) */
   pruneSelfLoops: boolean;
   /** exp-diversity edge-mask regulariser (FastGLT leaves it out on PubMed) */
@@ -214,6 +220,7 @@ export function fastgltDefaults(dataset: string, prune: PruneTarget, model: Mode
     edgeDelta: prune === "both" ? graphRun.delta! : null,
     edgeAccumulationN: prune === "both" ? graphRun.accumulationN! : null,
     alpha: 0.3,
+    oneShotEdgeScore: "magnitude",
     beta: schedule.beta ?? 1,
     warmupSteps: schedule.warmupSteps ?? 0,
     // FastGLT's GCN prunes the self-loops dgl.add_self_loop appends; GIN's self term and GAT's self-attention are not edges of its graph
@@ -353,7 +360,7 @@ function oneShot(model: PrunableModel, tensors: Pruned[], o: FastGltOptions): vo
     const zeros = Math.floor(p.S * n);
     const mask = maskOf(model, p).slice();
     if (o.pretrainEpochs > 0) {
-      const values = p.variable.dataSync();
+      const values = p.kind === "edge" && o.oneShotEdgeScore === "saliency" ? edgeSaliency(model, n) : p.variable.dataSync();
       const keep = topKWhere(values, n, mask, true, n - zeros, { abs: true });
       mask.fill(0, 0, n);
       for (let j = 0; j < keep.length; j++) mask[keep[j]] = 1;

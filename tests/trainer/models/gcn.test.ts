@@ -78,6 +78,32 @@ describe("GcnModel", () => {
   });
 });
 
+describe("GcnModel, kept normalisation", () => {
+  beforeAll(async () => {
+    await initBackend("cpu", () => {});
+  });
+
+  it("renormalises on the kept graph whenever the masks change: coef = 1/√(d_u·d_v) over kept in-edges (a degree of 0 counts as 1), 0 when pruned", () => {
+    const g = randomSmallGraph(5);
+    const model = new GcnModel(g, { hidden: 4, dropout: 0, seed: 1, normalisation: "kept" });
+    const check = () => {
+      const keep = model.edgeKeep;
+      const { src, dst } = model.edges;
+      const deg = new Array(g.numNodes).fill(0);
+      for (let k = 0; k < src.length; k++) if (keep[k]) deg[dst[k]]++;
+      const coef = model.edgeWeights().dataSync();
+      for (let k = 0; k < src.length; k++) expect(coef[k]).toBeCloseTo(keep[k] ? 1 / Math.sqrt(Math.max(1, deg[src[k]]) * Math.max(1, deg[dst[k]])) : 0, 6);
+    };
+    check();
+    const keep = model.edgeKeep.slice();
+    for (let k = 0; k < keep.length; k += 3) keep[k] = 0;
+    model.edgeKeep = keep;
+    model.syncMasks();
+    check();
+    model.dispose();
+  });
+});
+
 describe("training", () => {
   it("repeats exactly with the same seed and differs with another (wasm backend)", async () => {
     const { train } = await import("../../../trainer/train.js");
