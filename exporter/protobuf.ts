@@ -61,7 +61,7 @@ export interface EncodeOptions {
    * is beyond ±65504) or "int8" (one f32 scale per weight row, error ≤ max |row| / 254;
    * a matrix with fewer than 4 entries per row on average is stored as f16 instead when that keeps
    * every value within the same bound, being then fewer bytes). Lossy: decoding gives the rounded
-   * values back as f32. Biases stay f32.
+   * values back as f32. Biases and GAT attention vectors stay f32.
    */
   weightValues?: ValueEncoding;
   /** How the graph's edge coefficients are stored: "f32" (default) or "f16". */

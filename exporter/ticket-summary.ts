@@ -3,6 +3,7 @@ import pb from "protobufjs/minimal.js";
 import { FIELD, IndexEncoding, ValueType, decodeTicketPayload, type ValueArray } from "./generated/ticket-schema.js";
 import { GLT_HEADER_BYTES, decodeTicket, openContainerVersioned } from "./protobuf.js";
 import type { ValueEncoding } from "./quantize.js";
+import type { LayerKind } from "../ticket/ticket.js";
 
 export interface CsrBytes {
   total: number;
@@ -13,6 +14,10 @@ export interface CsrBytes {
 
 export interface LayerBytes {
   index: number;
+  kind: LayerKind;
+  /** gat layers: attention heads and whether they are concatenated (else averaged); null otherwise */
+  heads: number | null;
+  concat: boolean | null;
   format: "csr" | "dense";
   rows: number;
   cols: number;
@@ -22,6 +27,8 @@ export interface LayerBytes {
   total: number;
   weight: number;
   bias: number;
+  /** gat layers: the attention record (heads, vectors, slope, concat); 0 otherwise */
+  attention: number;
   /** for CSR: its arrays; for dense: values only (with int8: the row scales included) */
   weightParts: CsrBytes;
   /** how the weight values are stored */
@@ -30,7 +37,7 @@ export interface LayerBytes {
 
 export interface TicketByteSummary {
   totalBytes: number;
-  /** the file's format version (1: f32 only; 2: f16 / int8 values or delta graph sources) */
+  /** the file's format version (1: f32 GCN only; 2: f16 / int8 values, delta graph sources, GIN, GAT or ELU) */
   formatVersion: number;
   /** magic + version */
   headerBytes: number;
@@ -108,12 +115,16 @@ export function summarizeTicketBytes(bytes: Uint8Array): TicketByteSummary {
     const lf = fields(payload, span.start, span.end);
     const csr = lf.find((f) => f.id === FIELD.Layer.weightCsr);
     const dense = lf.find((f) => f.id === FIELD.Layer.weightDense);
-    const w = t.layers[index].weight;
+    const l = t.layers[index];
+    const w = l.weight;
     const weightParts = csr
       ? csrBytes(payload, csr, FIELD.CsrMatrix)
       : { ...csrBytes(payload, dense, { rowPtr: -1, colIdx: -1, values: FIELD.DenseMatrix.values }) };
     return {
       index,
+      kind: l.kind,
+      heads: l.attention?.heads ?? null,
+      concat: l.attention?.concat ?? null,
       format: w.format,
       rows: w.rows,
       cols: w.cols,
@@ -121,6 +132,7 @@ export function summarizeTicketBytes(bytes: Uint8Array): TicketByteSummary {
       total: span.bytes,
       weight: (csr ?? dense)?.bytes ?? 0,
       bias: sum(lf, FIELD.Layer.bias),
+      attention: sum(lf, FIELD.Layer.attention),
       weightParts,
       valueType: encodingOf((msg.layers[index].weightCsr ?? msg.layers[index].weightDense)?.values),
     };
@@ -170,9 +182,11 @@ export function formatTicketByteSummary(s: TicketByteSummary): string {
       `(rowPtr ${kib(s.graph.rowPtr)}, colIdx ${kib(s.graph.colIdx)}${s.graph.deltaSources ? " delta" : ""}, coef ${kib(s.graph.values)} ${s.graph.coefType})`,
   ];
   for (const l of s.layers) {
+    const heads = l.heads === null ? "" : ` (${l.heads} heads, ${l.concat ? "concatenated" : "averaged"})`;
+    const attention = l.heads === null ? "" : `, attention ${kib(l.attention)}`;
     lines.push(
-      `layer ${l.index} ${kib(l.total)}: ${l.rows}x${l.cols} ${l.format} ${l.valueType}, ${l.storedEntries} stored entries ` +
-        `(weights ${kib(l.weight)}, bias ${kib(l.bias)})`,
+      `layer ${l.index} ${l.kind}${heads} ${kib(l.total)}: ${l.rows}x${l.cols} ${l.format} ${l.valueType}, ${l.storedEntries} stored entries ` +
+        `(weights ${kib(l.weight)}, bias ${kib(l.bias)}${attention})`,
     );
   }
   if (s.features) {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import * as S from "../../exporter/generated/ticket-schema.js";
 import { decodeTicket, encodeTicket, openContainer, sealPayload, ticketToMessage, TicketFormatError, validateTicket, type EncodeOptions } from "../../exporter/protobuf.js";
-import { smallMessage, smallTicket } from "./fixtures.js";
+import { smallGatMessage, smallMessage, smallTicket } from "./fixtures.js";
 import type { Ticket } from "../../ticket/ticket.js";
 import { bits, randomTicket, rng } from "./helpers.js";
 
@@ -98,6 +98,12 @@ function mutateMessage(m: S.TicketPayload, rand: () => number): void {
       values(l.weightDense.values);
     }
     values(l.bias);
+    const a = l.attention;
+    if (a) {
+      nums.push([a as never, "heads"], [a as never, "headFeatures"]);
+      values(a.src);
+      values(a.dst);
+    }
   }
   for (const c of csrs) {
     nums.push([c as never, "rows"], [c as never, "cols"]);
@@ -121,7 +127,18 @@ function mutateMessage(m: S.TicketPayload, rand: () => number): void {
     const a = pick(arrays);
     a.data = a.data.subarray(0, Math.floor(rand() * a.data.length));
   } else {
-    pick([() => (m.layers = m.layers.slice(1)), () => (m.features = null), () => m.layers.push(m.layers[0]), () => (m.meta = null)])();
+    const gat = m.layers.filter((l) => l.attention !== null);
+    const attentionMoves = gat.length === 0 ? [] : [
+      () => {
+        const a = pick(gat).attention!;
+        a.concat = !a.concat;
+      },
+      () => (pick(gat).attention!.negativeSlope = pick([NaN, Infinity, -1, 0, 1e30])),
+      () => (pick(m.layers).attention = null),
+      () => (m.layers[0].attention = gat[0].attention),
+      () => (pick(gat).attention!.src = null),
+    ];
+    pick([() => (m.layers = m.layers.slice(1)), () => (m.features = null), () => m.layers.push(m.layers[0]), () => (m.meta = null), ...attentionMoves])();
   }
 }
 
@@ -262,6 +279,67 @@ describe("fuzz: quantised files (format version 2: int8 / f16 values, delta grap
     expect(outcome.rejected).toBeGreaterThan(N / 2);
     expect([...messages.keys()].some((k) => /scales must be finite and > #/.test(k))).toBe(true);
     expect([...messages.keys()].some((k) => /needs? format version #/.test(k))).toBe(true);
+    expect(messages.size).toBeGreaterThan(20);
+  });
+});
+
+describe("fuzz: GAT files (attention, format version 2)", () => {
+  const t = randomTicket({
+    seed: 13,
+    numNodes: 23,
+    avgDegree: 2,
+    inFeatures: 19,
+    layers: [
+      { kind: "gat", gat: { heads: 3, headFeatures: 5, concat: true }, out: 15, density: 0.3, format: "csr", emptyRowFraction: 0.2, activation: "elu" },
+      { kind: "gat", gat: { heads: 2, headFeatures: 3, concat: false }, out: 3, density: 0.9, format: "dense", activation: "none" },
+    ],
+    featureDensity: 0.2,
+  });
+  const valid = encodeTicket(t);
+  const payload = openContainer(valid);
+  const N = 150;
+  const summary: string[] = [];
+  afterAll(() => console.log(summary.join("\n")));
+
+  it(`the base file is valid, version 2 (${valid.length} bytes)`, () => {
+    expect(valid[4]).toBe(2);
+    expect(bits(decodeTicket(valid))).toEqual(bits(t));
+  });
+
+  it("every mutator: whole file (stale checksum) and payload (checksum recomputed)", () => {
+    const original = bits(decodeTicket(valid));
+    for (const [name, mutate] of Object.entries(MUTATORS)) {
+      const rand = rng(name.length * 1000 + 17);
+      const messages = new Map<string, number>();
+      const stale = { ok: 0, rejected: 0 };
+      const resealed = { ok: 0, rejected: 0 };
+      for (let i = 0; i < N; i++) {
+        const o = check(mutate(valid, rand), `gat ${name} #${i}`, messages);
+        stale[o]++;
+        if (o === "ok") expect(bits(lastDecoded)).toEqual(original);
+      }
+      const structural = new Map<string, number>();
+      for (let i = 0; i < N; i++) resealed[check(sealPayload(mutate(payload, rand), 2), `gat ${name} resealed #${i}`, structural)]++;
+      expect(stale.rejected, name).toBeGreaterThan(0.95 * N);
+      expect(resealed.rejected, name).toBeGreaterThan(N / 5);
+      summary.push(`gat ${name}: stale crc ${stale.rejected}/${N} rejected; fresh crc ${resealed.rejected}/${N} rejected, ${structural.size} distinct messages`);
+    }
+  });
+
+  it("field-aware corruption of GAT messages (checksum recomputed)", () => {
+    const rand = rng(55);
+    const messages = new Map<string, number>();
+    const outcome = { ok: 0, rejected: 0 };
+    for (let i = 0; i < 2 * N; i++) {
+      const m = rand() < 0.5 ? ticketToMessage(t) : smallGatMessage({ weightFormat: rand() < 0.5 ? "keep" : "auto" });
+      const rounds = 1 + Math.floor(rand() * 2);
+      for (let r = 0; r < rounds; r++) mutateMessage(m, rand);
+      outcome[check(sealPayload(S.encodeTicketPayload(m), rand() < 0.9 ? 2 : 1), `gat message #${i}`, messages)]++;
+    }
+    summary.push(`gat field-aware: ${outcome.rejected}/${2 * N} rejected, ${messages.size} distinct messages`);
+    expect(outcome.rejected).toBeGreaterThan(N / 2);
+    const keys = [...messages.keys()];
+    for (const re of [/attention/, /heads/, /needs format version #/, /must be >= #/]) expect(keys.some((k) => re.test(k)), String(re)).toBe(true);
     expect(messages.size).toBeGreaterThan(20);
   });
 });

@@ -1,5 +1,5 @@
 import { csrToDense, type CsrMatrix } from "../../ticket/csr.js";
-import type { Activation, Ticket, TicketLayer, TicketMeta, WeightMatrix } from "../../ticket/ticket.js";
+import type { Activation, LayerKind, Ticket, TicketLayer, TicketMeta, WeightMatrix } from "../../ticket/ticket.js";
 
 /** mulberry32: small seeded PRNG for reproducible test data. */
 export function rng(seed: number): () => number {
@@ -24,6 +24,10 @@ function value(rand: () => number, allowNegZero: boolean): number {
 }
 
 export interface LayerSpec {
+  /** "gcn" unless given; a gat layer needs `gat` */
+  kind?: LayerKind;
+  /** gat: out must be heads · headFeatures when concat, else headFeatures */
+  gat?: { heads: number; headFeatures: number; concat: boolean; negativeSlope?: number };
   out: number;
   /** fraction of weights kept (0 = fully pruned, 1 = fully dense) */
   density: number;
@@ -97,24 +101,36 @@ export function randomTicket(spec: TicketSpec): Ticket {
   const rowPtr = new Int32Array(n + 1);
   const src: number[] = [];
   const coef: number[] = [];
+  // GAT coefficients are edge-mask values: >= 0 (−0 included), some exactly 0
+  const gat = spec.layers.some((s) => s.kind === "gat");
   for (let v = 0; v < n; v++) {
     const deg = rand() < 0.2 ? 0 : Math.floor(rand() * 2 * spec.avgDegree);
     for (let k = 0; k < deg; k++) {
       src.push(Math.floor(rand() * n));
-      coef.push(value(rand, true));
+      const c = value(rand, true);
+      coef.push(!gat ? c : rand() < 0.1 ? 0 : Object.is(c, -0) ? c : Math.abs(c));
     }
     rowPtr[v + 1] = src.length;
   }
   const layers: TicketLayer[] = [];
   let fin = spec.inFeatures;
   for (const s of spec.layers) {
+    const kind = s.kind ?? "gcn";
+    const a = s.gat;
+    if (kind === "gat" && (!a || s.out !== (a.concat ? a.heads * a.headFeatures : a.headFeatures))) {
+      throw new Error("randomTicket: a gat layer needs a gat spec that its out follows from");
+    }
+    const cols = kind === "gat" ? a!.heads * a!.headFeatures : s.out;
+    const vec = () => Float32Array.from({ length: cols }, () => value(rand, true));
+    const attention = kind === "gat" ? { heads: a!.heads, headFeatures: a!.headFeatures, src: vec(), dst: vec(), negativeSlope: a!.negativeSlope ?? 0.2, concat: a!.concat } : undefined;
     layers.push({
-      kind: "gcn",
+      kind,
       inFeatures: fin,
       outFeatures: s.out,
-      weight: randomWeight(rand, fin, s.out, s),
+      weight: randomWeight(rand, fin, cols, s),
       bias: s.bias === false ? null : Float32Array.from({ length: s.out }, () => value(rand, true)),
       activation: s.activation ?? "relu",
+      ...(attention && { attention }),
     });
     fin = s.out;
   }

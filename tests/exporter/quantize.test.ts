@@ -30,7 +30,7 @@ import { referenceForward } from "../../runtime-wasm/host/reference.js";
 import { csrToDense } from "../../ticket/csr.js";
 import { compareLogitRows } from "../../ticket/compare-logits.js";
 import type { Ticket, WeightMatrix } from "../../ticket/ticket.js";
-import { FIXED, smallMessage, smallTicket } from "./fixtures.js";
+import { FIXED, smallGatMessage, smallGatTicket, smallMessage, smallTicket } from "./fixtures.js";
 import { bits, randomMeta, randomTicket, rng, withDenseWeights, type TicketSpec } from "./helpers.js";
 import { coraShapedTicket } from "./onnx-fixtures.js";
 
@@ -343,6 +343,65 @@ describe("quantised tickets: round trip", () => {
     expect(s.graph.coefType).toBe("f16");
     expect(s.features!.valueType).toBe("int8");
     expect(s.layers.map((l) => l.valueType)).toEqual(["int8", "int8", "f16"]); // layer 2: 9 × 4, ~2 entries per row
+  });
+});
+
+describe("quantised GAT tickets: attention vectors stay f32", () => {
+  const t = randomTicket({
+    seed: 41,
+    numNodes: 29,
+    avgDegree: 3,
+    inFeatures: 17,
+    layers: [
+      { kind: "gat", gat: { heads: 3, headFeatures: 5, concat: true }, out: 15, density: 0.4, format: "csr", emptyRowFraction: 0.2, activation: "elu" },
+      { kind: "gat", gat: { heads: 3, headFeatures: 4, concat: false }, out: 4, density: 1, format: "dense", activation: "none" },
+    ],
+    featureDensity: 0.3,
+  });
+  const tamed = tame(t);
+  const ALL: EncodeOptions[] = [
+    { weightValues: "int8", coefValues: "f16", featureValues: "int8", graphIndices: "delta" },
+    { weightValues: "f16", coefValues: "f16", featureValues: "f16" },
+    { weightValues: "int8", weightFormat: "keep" },
+  ];
+
+  for (const opts of ALL) {
+    it(`${JSON.stringify(opts)}: attention exact and f32 on the wire; weights (in × heads·headFeatures) within the bound`, () => {
+      const src = Object.values(opts).includes("f16") ? tamed : t; // f16 cannot hold the f32 extremes (attention keeps them)
+      const m = ticketToMessage(src, opts);
+      for (const l of m.layers) expect([l.attention!.src!.type, l.attention!.dst!.type]).toEqual([S.ValueType.VALUE_TYPE_F32, S.ValueType.VALUE_TYPE_F32]);
+      const bytes = encodeTicket(src, opts);
+      expect(version(bytes)).toBe(2);
+      const d = decodeTicket(bytes);
+      expect(bits(d.layers.map((l) => l.attention))).toEqual(bits(src.layers.map((l) => l.attention)));
+      d.layers.forEach((l, i) => {
+        const o = withDenseWeights(src).layers[i].weight as { rows: number; cols: number; data: Float32Array };
+        const got = withDenseWeights(d).layers[i].weight as { data: Float32Array };
+        expect([l.weight.rows, l.weight.cols]).toEqual([o.rows, o.cols]);
+        if (opts.weightValues === "f16") expectF16Bound(o.data, got.data, `layers[${i}]`);
+        else expectInt8Bound(o.data, got.data, { rows: o.rows, rowLength: o.cols }, `layers[${i}]`);
+      });
+      if (opts.coefValues === "f16") {
+        // rounding keeps the sign, so the coefficients stay >= 0 and zeros stay 0
+        expect(d.graph.coef.every((c) => c >= 0)).toBe(true);
+        const pairs = (x: Ticket["graph"]) => Array.from(x.colIdx, (c, k) => `${c}:${x.coef[k] === 0}`).sort();
+        expect(pairs(d.graph)).toEqual(pairs(src.graph));
+      }
+    });
+  }
+
+  it("a file with f16 or int8 attention vectors decodes to their values (any ValueArray may be quantised)", () => {
+    const g = smallGatTicket();
+    const half = (...v: number[]) => S.createValueArray({ type: S.ValueType.VALUE_TYPE_F16, data: new Uint8Array(new Uint16Array(v.map(f32ToF16Bits)).buffer) });
+    const m = smallGatMessage();
+    m.layers[0].attention!.src = half(...g.layers[0].attention!.src);
+    // 2 heads = 2 rows of 3: [1 -2 0.5] x 0.5 and [2 0 -1] x 0.5
+    m.layers[0].attention!.dst = S.createValueArray({ type: S.ValueType.VALUE_TYPE_INT8_ROW_SCALED, data: new Uint8Array(new Int8Array([1, -2, 0.5 * 2, 2, 0, -1]).buffer), rowScales: f32Bytes(0.5, 0.5) });
+    const d = decodeTicket(sealPayload(S.encodeTicketPayload(m), 2));
+    expect(Array.from(d.layers[0].attention!.src)).toEqual(Array.from(g.layers[0].attention!.src)); // all exact in f16
+    expect(Array.from(d.layers[0].attention!.dst)).toEqual([0.5, -1, 0.5, 1, 0, -0.5]);
+    m.layers[0].attention!.dst!.rowScales = f32Bytes(0.5);
+    rejects(sealPayload(S.encodeTicketPayload(m), 2), "layers[0].attention.dst.rowScales: holds 4 bytes, expected 8 (one f32 scale for each of 2 rows)");
   });
 });
 

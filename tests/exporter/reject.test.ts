@@ -3,7 +3,7 @@ import * as S from "../../exporter/generated/ticket-schema.js";
 import { decodeTicket, encodeTicket, openContainer, sealPayload, ticketToMessage, TicketFormatError } from "../../exporter/protobuf.js";
 import type { Ticket } from "../../ticket/ticket.js";
 import { bits } from "./helpers.js";
-import { f32, FIXED, seal, smallMessage, smallTicket, u16, u32 } from "./fixtures.js";
+import { f32, FIXED, seal, smallGatMessage, smallGatTicket, smallMessage, smallTicket, u16, u32 } from "./fixtures.js";
 
 /** Decoding `bytes` throws a TicketFormatError whose message is `expected` (string: exact). */
 function rejects(bytes: Uint8Array, expected: string | RegExp): TicketFormatError {
@@ -322,5 +322,159 @@ describe("absurd declared sizes are refused before anything big is allocated", (
   it("the allocation probe does see allocations", () => {
     expect(largestAllocation(() => void new Float32Array(1 << 20))).toBe(4 << 20);
     expect(largestAllocation(() => void decodeTicket(seal(smallMessage())))).toBeGreaterThan(0);
+  });
+});
+
+describe("GIN, GAT and ELU layers", () => {
+  /** The small GAT ticket's message, changed by `f`, sealed as format version 2. */
+  const brokenGat = (f: (m: S.TicketPayload) => void) => {
+    const m = smallGatMessage();
+    f(m);
+    return seal(m, 2);
+  };
+  /** The small GAT ticket changed in memory by `f`, written without the encoder's validation. */
+  const brokenGatTicket = (f: (t: Ticket) => void) => {
+    const t = smallGatTicket();
+    f(t);
+    return seal(ticketToMessage(t, FIXED), 2);
+  };
+  /** encodeTicket refuses the ticket with exactly this message (the encoder validates too). */
+  const refusesToEncode = (t: Ticket, expected: string) => expect(() => encodeTicket(t)).toThrow(new TicketFormatError("", expected).message);
+
+  it("the small GAT ticket is valid", () => {
+    expect(bits(decodeTicket(seal(smallGatMessage(), 2)))).toEqual(bits(smallGatTicket()));
+  });
+
+  it("need format version 2: in a version-1 file the layer is rejected", () => {
+    rejects(seal(smallGatMessage(), 1), "layers[0].kind: layer kind gat needs format version 2 (this file is version 1)");
+    rejects(broken((m) => (m.layers[1].kind = S.LayerKind.LAYER_KIND_GIN)), "layers[1].kind: layer kind gin needs format version 2 (this file is version 1)");
+    rejects(broken((m) => (m.layers[0].activation = S.Activation.ACTIVATION_ELU)), "layers[0].activation: activation elu needs format version 2 (this file is version 1)");
+    const gin = smallMessage();
+    gin.layers[1].kind = S.LayerKind.LAYER_KIND_GIN;
+    gin.layers[0].activation = S.Activation.ACTIVATION_ELU;
+    const d = decodeTicket(seal(gin, 2));
+    expect([d.layers[0].activation, d.layers[1].kind]).toEqual(["elu", "gin"]);
+  });
+
+  it("attention is present exactly on gat layers", () => {
+    rejects(brokenGat((m) => (m.layers[1].attention = null)), "layers[1].attention: missing (a gat layer needs its attention)");
+    rejects(brokenGat((m) => (m.layers[0].kind = S.LayerKind.LAYER_KIND_GIN)), "layers[0].attention: only gat layers have attention (this layer is gin)");
+    rejects(
+      seal(Object.assign(smallMessage(), { layers: smallMessage().layers.map((l, i) => (i === 0 ? { ...l, attention: smallGatMessage().layers[0].attention } : l)) }), 2),
+      "layers[0].attention: only gat layers have attention (this layer is gcn)",
+    );
+    const gcn = smallTicket();
+    gcn.layers[0].attention = smallGatTicket().layers[0].attention;
+    refusesToEncode(gcn, "layers[0].attention: only gat layers have attention (this layer is gcn)");
+    const gat = smallGatTicket();
+    delete gat.layers[1].attention;
+    refusesToEncode(gat, "layers[1].attention: missing (a gat layer needs heads, headFeatures, src, dst, negativeSlope and concat)");
+  });
+
+  it("the weight has heads · headFeatures columns", () => {
+    rejects(brokenGat((m) => (m.layers[1].weightDense!.cols = 3)), "layers[1].weight: is 6 x 3, expected inFeatures x heads·headFeatures = 6 x 9");
+    // 2 heads of 3, averaged: outFeatures 3 and 6-entry vectors hold, the 6 x 9 weight does not
+    const twoHeads = (m: S.TicketPayload) => Object.assign(m.layers[1].attention!, { heads: 2, src: f32(1, 2, 3, 4, 5, 6), dst: f32(6, 5, 4, 3, 2, 1) });
+    rejects(brokenGat(twoHeads), "layers[1].weight: is 6 x 9, expected inFeatures x heads·headFeatures = 6 x 6");
+    const t = smallGatTicket();
+    t.layers[0].weight = { format: "dense", rows: 6, cols: 5, data: new Float32Array(30) };
+    refusesToEncode(t, "layers[0].weight: is 6 x 5, expected inFeatures x heads·headFeatures = 6 x 6");
+  });
+
+  it("outFeatures follows from heads, headFeatures and concat", () => {
+    rejects(brokenGat((m) => (m.layers[1].attention!.concat = true)), "layers[1].outFeatures: 3 but heads x headFeatures = 3 x 3 (concat) = 9");
+    rejects(brokenGat((m) => (m.layers[0].attention!.concat = false)), "layers[0].outFeatures: 6 but headFeatures (heads averaged) = 3");
+    const t = smallGatTicket();
+    t.layers[1].attention!.concat = true;
+    refusesToEncode(t, "layers[1].outFeatures: 3 but heads x headFeatures = 3 x 3 (concat) = 9");
+  });
+
+  it("the bias has outFeatures entries (heads averaged: headFeatures)", () => {
+    rejects(brokenGat((m) => (m.layers[1].bias = f32(...new Array(9).fill(0.5)))), "layers[1].bias: holds 36 bytes, expected 12 (3 f32 entries; count = outFeatures = 3)");
+    const t = smallGatTicket();
+    t.layers[0].bias = new Float32Array(3);
+    refusesToEncode(t, "layers[0].bias: has 3 entries, expected 6");
+  });
+
+  it("attention vectors: heads · headFeatures finite entries each", () => {
+    rejects(brokenGat((m) => (m.layers[0].attention!.src = f32(1, 2, 3))), "layers[0].attention.src: holds 12 bytes, expected 24 (6 f32 entries; count = heads x headFeatures = 2 x 3)");
+    rejects(brokenGat((m) => (m.layers[1].attention!.dst = null)), "layers[1].attention.dst: missing");
+    rejects(brokenGatTicket((t) => (t.layers[1].attention!.dst[4] = NaN)), "layers[1].attention.dst: entry 4 is NaN (values must be finite)");
+    rejects(brokenGatTicket((t) => (t.layers[0].attention!.src[5] = -Infinity)), "layers[0].attention.src: entry 5 is -Infinity (values must be finite)");
+    const t = smallGatTicket();
+    t.layers[0].attention!.dst = new Float32Array(5);
+    refusesToEncode(t, "layers[0].attention.dst: has 5 entries, expected 6");
+  });
+
+  it("heads and headFeatures are >= 1, negativeSlope finite, concat a boolean", () => {
+    rejects(brokenGat((m) => (m.layers[0].attention!.heads = 0)), "layers[0].attention.heads: missing (must be >= 1)");
+    rejects(brokenGat((m) => (m.layers[1].attention!.headFeatures = 0)), "layers[1].attention.headFeatures: missing (must be >= 1)");
+    rejects(brokenGat((m) => (m.layers[0].attention!.negativeSlope = NaN)), "layers[0].attention.negativeSlope: NaN is not a finite number");
+    rejects(brokenGat((m) => (m.layers[0].attention!.negativeSlope = -Infinity)), "layers[0].attention.negativeSlope: -Infinity is not a finite number");
+    const t = smallGatTicket();
+    t.layers[0].attention!.heads = 1.5;
+    refusesToEncode(t, "layers[0].attention.heads: 1.5 is not an integer in [1, 2147483646]");
+    const u = smallGatTicket();
+    (u.layers[1].attention as unknown as { concat: unknown }).concat = 1;
+    refusesToEncode(u, "layers[1].attention.concat: must be a boolean");
+    const v = smallGatTicket();
+    v.layers[1].attention!.negativeSlope = NaN;
+    refusesToEncode(v, "layers[1].attention.negativeSlope: NaN is not a finite number");
+  });
+
+  it("absurd heads or headFeatures are refused before anything big is allocated", () => {
+    const cases: [(m: S.TicketPayload) => void, string][] = [
+      [(m) => (m.layers[0].attention!.heads = 0x7fffffff), "layers[0].attention.heads: 2147483647 is absurdly large (limit 2147483646)"],
+      [(m) => Object.assign(m.layers[0].attention!, { heads: 65536, headFeatures: 65536 }), "layers[0].attention: heads x headFeatures = 65536 x 65536 is absurdly large (limit 2147483646)"],
+      [
+        (m) => Object.assign(m.layers[1].attention!, { heads: 100_000_000 }),
+        "layers[1].attention.src: holds 36 bytes, expected 1200000000 (300000000 f32 entries; count = heads x headFeatures = 100000000 x 3)",
+      ],
+    ];
+    for (const [f, msg] of cases) {
+      const bytes = brokenGat(f);
+      expect(largestAllocation(() => void rejects(bytes, msg))).toBeLessThan(64 * 1024);
+    }
+  });
+
+  it("a ticket's layers are all gcn/gin or all gat", () => {
+    const gcnLayer = smallTicket().layers[1]; // 4 -> 3
+    const gatLayer = { ...smallGatTicket().layers[1], inFeatures: 4, weight: { format: "dense" as const, rows: 4, cols: 9, data: new Float32Array(36).fill(0.25) } };
+    const afterGat = smallGatTicket();
+    afterGat.layers[1] = { ...gcnLayer, inFeatures: 6, weight: { format: "dense", rows: 6, cols: 3, data: new Float32Array(18).fill(0.5) } };
+    const msg = 'layers[1].kind: "gcn" but layers[0].kind is "gat" (a ticket\'s layers are all gcn/gin or all gat: they share one graph, whose coefficients mean different things)';
+    refusesToEncode(afterGat, msg);
+    rejects(seal(ticketToMessage(afterGat, FIXED), 2), msg);
+    const afterGcn = smallTicket();
+    afterGcn.layers[1] = gatLayer;
+    rejects(seal(ticketToMessage(afterGcn, FIXED), 2), 'layers[1].kind: "gat" but layers[0].kind is "gcn" (a ticket\'s layers are all gcn/gin or all gat: they share one graph, whose coefficients mean different things)');
+    const mixed = smallTicket();
+    mixed.layers[1].kind = "gin";
+    expect(decodeTicket(encodeTicket(mixed)).layers.map((l) => l.kind)).toEqual(["gcn", "gin"]);
+  });
+
+  it("a GAT ticket's graph coefficients are >= 0 (0 and -0 allowed)", () => {
+    rejects(brokenGatTicket((t) => (t.graph.coef[3] = -0.5)), "graph.coef: entry 3 (row 3) is -0.5; a GAT ticket's coefficients are edge-mask values and must be >= 0");
+    rejects(brokenGatTicket((t) => (t.graph.coef[7] = -1e-40)), /^graph\.coef: entry 7 \(row 6\) is -9\.99\d*e-41; a GAT ticket's coefficients are edge-mask values and must be >= 0$/);
+    rejects(brokenGatTicket((t) => (t.graph.coef[0] = NaN)), "graph.coef: entry 0 is NaN (values must be finite)");
+    const zeros = smallGatTicket();
+    zeros.graph.coef[1] = -0;
+    zeros.graph.coef[4] = 0;
+    expect(bits(decodeTicket(encodeTicket(zeros)).graph.coef)).toEqual(bits(zeros.graph.coef));
+    // GCN coefficients may be negative
+    const gcn = smallTicket();
+    gcn.graph.coef[3] = -0.5;
+    expect(decodeTicket(encodeTicket(gcn)).graph.coef[3]).toBe(-0.5);
+  });
+
+  it("shapes chain through GAT layers", () => {
+    rejects(
+      brokenGatTicket((t) => {
+        t.layers[1].inFeatures = 5;
+        t.layers[1].weight = { format: "dense", rows: 5, cols: 9, data: new Float32Array(45) };
+      }),
+      "layers[1].inFeatures: 5 but layers[0].outFeatures = 6 (shapes do not chain)",
+    );
+    rejects(brokenGat((m) => (m.numClasses = 9)), "numClasses: 9 but the last layer (layers[1]) has outFeatures = 3");
   });
 });

@@ -63,6 +63,43 @@ const SPECS: Record<string, TicketSpec> = {
     ],
     featureDensity: 1,
   },
+  // GIN (ELU, empty weight rows) then GCN in one ticket: one family, format version 2
+  gin: {
+    seed: 6,
+    numNodes: 9,
+    avgDegree: 2,
+    inFeatures: 11,
+    layers: [
+      { kind: "gin", out: 7, density: 0.4, format: "csr", emptyRowFraction: 0.4, activation: "elu" },
+      { kind: "gin", out: 4, density: 1, format: "dense", activation: "none" },
+    ],
+    featureDensity: 0.3,
+  },
+  // GAT: 3 heads of 5 concatenated (CSR, empty rows, ELU) then averaged (dense, no bias, slope 1/3);
+  // nodes without in-edges and edges with coefficient 0 or −0
+  gat: {
+    seed: 37,
+    numNodes: 13,
+    avgDegree: 2,
+    inFeatures: 10,
+    layers: [
+      { kind: "gat", gat: { heads: 3, headFeatures: 5, concat: true }, out: 15, density: 0.3, format: "csr", emptyRowFraction: 0.4, activation: "elu" },
+      { kind: "gat", gat: { heads: 3, headFeatures: 5, concat: false, negativeSlope: 1 / 3 }, out: 5, density: 0.8, format: "dense", bias: false, activation: "none" },
+    ],
+    featureDensity: 0.25,
+  },
+  // GAT with a fully pruned one-head layer, one wide head averaged, no features
+  gatPruned: {
+    seed: 8,
+    numNodes: 6,
+    avgDegree: 1,
+    inFeatures: 4,
+    layers: [
+      { kind: "gat", gat: { heads: 1, headFeatures: 3, concat: true }, out: 3, density: 0, format: "csr" },
+      { kind: "gat", gat: { heads: 2, headFeatures: 2, concat: false, negativeSlope: 0 }, out: 2, density: 1, format: "csr", activation: "none" },
+    ],
+    featureDensity: null,
+  },
   // > 65535 nodes: graph col indices need u32, row pointers u32 too (> 65535 edges)
   big: {
     seed: 4,
@@ -110,6 +147,34 @@ describe("round trip", () => {
       expect(auto.length).toBeLessThanOrEqual(encodeTicket(t, { weightFormat: "keep" }).length);
     });
   }
+
+  it("the GAT fixture is awkward: isolated nodes, nodes without in-edges, zero coefficients, empty weight rows", () => {
+    const t = ticket("gat");
+    const g = t.graph;
+    const inDeg = (v: number) => g.rowPtr[v + 1] - g.rowPtr[v];
+    const hasOut = new Set(g.colIdx);
+    expect([...Array(g.numNodes).keys()].filter((v) => inDeg(v) === 0 && !hasOut.has(v)).length).toBeGreaterThan(0);
+    expect(g.coef.some((c) => c === 0)).toBe(true);
+    const w = t.layers[0].weight;
+    expect(w.format === "csr" && [...Array(w.rows).keys()].some((r) => w.rowPtr[r] === w.rowPtr[r + 1])).toBe(true);
+    expect(t.layers.map((l) => [l.kind, l.attention?.heads, l.attention?.headFeatures, l.attention?.concat, l.weight.cols])).toEqual([
+      ["gat", 3, 5, true, 15],
+      ["gat", 3, 5, false, 15],
+    ]);
+  });
+
+  it("GIN, GAT and ELU files are format version 2 (a version-1 decoder rejects them by the header); GCN with ReLU stays 1", () => {
+    const version = (t: Ticket) => new DataView(encodeTicket(t).buffer).getUint32(4, true);
+    expect(version(ticket("awkward"))).toBe(1);
+    expect(version(ticket("gin"))).toBe(2);
+    expect(version(ticket("gat"))).toBe(2);
+    const elu = ticket("awkward");
+    elu.layers[1].activation = "elu";
+    expect(version(elu)).toBe(2);
+    const gin = ticket("awkward");
+    gin.layers[0].kind = "gin";
+    expect(version(gin)).toBe(2);
+  });
 
   it("picks the index widths that fit", () => {
     const widths = (t: Ticket, opts: EncodeOptions = {}) => {
@@ -184,6 +249,23 @@ describe("container and schema", () => {
     expect(bits(decodeTicket(sealPayload(again)))).toEqual(bits(decodeTicket(bytes)));
   });
 
+  it("agrees with protobufjs reflection on a GAT file", () => {
+    const refl = protobuf.Root.fromJSON(S.schemaDescriptor as protobuf.INamespace);
+    const Payload = refl.lookupType("fastglt.glt.TicketPayload");
+    const t = ticket("gat");
+    const bytes = encodeTicket(t);
+    const payload = openContainer(bytes);
+    const p = Payload.toObject(Payload.decode(payload), { enums: String, defaults: true }) as Record<string, any>;
+    expect(p.layers.map((l: any) => [l.kind, l.activation, l.attention.heads, l.attention.headFeatures, l.attention.concat, l.attention.negativeSlope])).toEqual([
+      ["LAYER_KIND_GAT", "ACTIVATION_ELU", 3, 5, true, 0.2],
+      ["LAYER_KIND_GAT", "ACTIVATION_NONE", 3, 5, false, 1 / 3],
+    ]);
+    const src = p.layers[0].attention.src.data as Uint8Array;
+    expect(Array.from(new Float32Array(src.slice().buffer))).toEqual(Array.from(t.layers[0].attention!.src));
+    const again = Payload.encode(Payload.fromObject(Payload.toObject(Payload.decode(payload)))).finish();
+    expect(bits(decodeTicket(sealPayload(again, 2)))).toEqual(bits(decodeTicket(bytes)));
+  });
+
   it("protobuf.ts and what it imports stay runtime-safe (no fs, path, tfjs, onnxruntime)", () => {
     const seen = new Set<string>();
     const bad: string[] = [];
@@ -246,7 +328,34 @@ describe("files and summary", () => {
     expect(s.graph.rowPtr).toBe(1 + 1 + 2 + 1 + 1 + 8 * 2);
     for (const l of s.layers) expect(l.weight + l.bias).toBeLessThan(l.total);
     expect(formatTicketByteSummary(s)).toMatch(/^total .*\ngraph .*7 nodes/);
+    expect(formatTicketByteSummary(s)).toMatch(/\nlayer 0 gcn \d+ B: 13x9 csr f32.*\nlayer 1 gcn \d+ B: 9x5 dense f32/);
+    expect(s.layers.map((l) => [l.kind, l.heads, l.attention])).toEqual([
+      ["gcn", null, 0],
+      ["gcn", null, 0],
+    ]);
     expect(s.features).not.toBeNull();
     expect(summarizeTicketBytes(encodeTicket(ticket("pruned"))).features).toBeNull();
+  });
+
+  it("summary of a GAT file: kind, heads, and the attention bytes", () => {
+    const t = ticket("gat");
+    const bytes = encodeTicket(t);
+    const s = summarizeTicketBytes(bytes);
+    expect(s.formatVersion).toBe(2);
+    expect(s.layers.map((l) => [l.kind, l.heads, l.concat, l.cols])).toEqual([
+      ["gat", 3, true, 15],
+      ["gat", 3, false, 15],
+    ]);
+    // attention record: its tag and 2-byte length; two ValueArrays of 15 f32 (tag, length, type tag +
+    // value, data tag + length, 60 bytes); heads, headFeatures (2 bytes each); slope (tag + 8);
+    // concat (2 bytes when true, absent when false)
+    expect(s.layers[0].attention).toBe(3 + 2 * (1 + 1 + 2 + 2 + 60) + 2 + 2 + 9 + 2);
+    expect(s.layers[1].attention).toBe(3 + 2 * (1 + 1 + 2 + 2 + 60) + 2 + 2 + 9);
+    for (const l of s.layers) expect(l.weight + l.bias + l.attention).toBeLessThan(l.total);
+    const layers = s.layers.reduce((a, l) => a + l.total, 0);
+    expect(s.graph.total + layers + (s.features?.total ?? 0) + s.meta + s.other).toBe(s.payloadBytes);
+    const text = formatTicketByteSummary(s);
+    expect(text).toMatch(/\nlayer 0 gat \(3 heads, concatenated\) .*: 10x15 csr f32, .*attention 150 B\)/);
+    expect(text).toMatch(/\nlayer 1 gat \(3 heads, averaged\) .*: 15x15 dense f32/);
   });
 });
