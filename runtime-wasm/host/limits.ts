@@ -5,9 +5,9 @@
  *    activation buffers, the plan's dense weights, the logits) against a limit, so a file that
  *    declares absurd widths is refused with a message instead of an out-of-memory crash;
  *  - range: an upper bound on every intermediate value of the forward pass on the ticket's own
- *    features (|x| ≤ 1 when it has none), from the norms of Â and W, must stay far below the f32
- *    maximum, so whatever loads runs to finite logits. A corrupted exponent bit in one weight or
- *    coefficient is caught here.
+ *    features (|x| ≤ 1 when it has none), from the norms of Â, W and the attention vectors, must
+ *    stay far below the f32 maximum, so whatever loads runs to finite logits. A corrupted
+ *    exponent bit in one weight or coefficient is caught here.
  */
 import type { Ticket, WeightMatrix } from "../../ticket/ticket.js";
 
@@ -33,14 +33,19 @@ export function estimateMemory(t: Ticket): MemoryEstimate {
   const features = t.features ? (n + 1 + 2 * t.features.colIdx.length) * 4 * 2 : 0;
   let weights = 0;
   let width = t.numClasses;
+  let scores = 0;
   t.layers.forEach((l, i) => {
+    // W's columns: heads·headFeatures for a GAT layer
+    const cols = l.weight.cols;
     // the plan's dense copy, plus at most two kernel forms kept (sparse-input and dense-input
     // kernels of layer 0), each at most the dense size (packed panels round the columns up to 8)
-    const cells = l.inFeatures * (Math.ceil(l.outFeatures / 8) * 8);
-    weights += cells * 4 * 3 + l.outFeatures * 4;
-    width = Math.max(width, l.outFeatures, i > 0 ? l.inFeatures : 0);
+    const cells = l.inFeatures * (Math.ceil(cols / 8) * 8);
+    weights += cells * 4 * 3 + l.outFeatures * 4 + (l.attention ? 2 * cols * 4 : 0);
+    width = Math.max(width, l.outFeatures, cols, i > 0 ? l.inFeatures : 0);
+    if (l.attention) scores = Math.max(scores, 2 * n * l.attention.heads * 4);
   });
-  const activations = 2 * n * width * 4 + n * t.numClasses * 4; // two buffers + the logits array
+  // two buffers, the logits array, GAT scores el and er
+  const activations = 2 * n * width * 4 + n * t.numClasses * 4 + scores;
   return { graph, features, weights, activations, total: graph + features + weights + activations };
 }
 
@@ -98,6 +103,29 @@ export function rangeProblem(t: Ticket, inputBound?: number): string | null {
     const layer = t.layers[l];
     const wGain = maxColumnAbsSum(layer.weight);
     const b = layer.bias ? maxAbs(layer.bias) : 0;
+    const att = layer.attention;
+    if (layer.kind === "gat" && att) {
+      // |Z| ≤ h·wGain; a score is LeakyReLU(a_src·Z_u + a_dst·Z_v); the attention weights of a row
+      // sum to 1 and the exponentials are max-shifted (≤ 1), so |output| ≤ |Z| + |b| (ELU shrinks)
+      const z = h * wGain;
+      let aGain = 0;
+      for (let k = 0; k < att.heads; k++) {
+        let s = 0;
+        for (let c = 0; c < att.headFeatures; c++) s += Math.abs(att.src[k * att.headFeatures + c]) + Math.abs(att.dst[k * att.headFeatures + c]);
+        if (!(s <= aGain)) aGain = s;
+      }
+      const score = z * aGain * Math.max(1, Math.abs(att.negativeSlope));
+      const next = z + b;
+      const worst = Math.max(score, next);
+      if (!(worst <= MAX_VALUE_BOUND)) {
+        return (
+          `values could overflow float32 at layer ${l} (gat): |Z| ≤ ${fmt(z)}, |attention scores| ≤ ${fmt(score)} (input ≤ ${fmt(h)}, ` +
+          `max column |W| sum ${fmt(wGain)}, max |a_src|+|a_dst| sum per head ${fmt(aGain)}, negativeSlope ${fmt(att.negativeSlope)}, max |bias| ${fmt(b)}); weights or attention vectors are absurdly large`
+        );
+      }
+      h = next;
+      continue;
+    }
     // transform first: |H·W| ≤ h·wGain, then |Â(HW) + b| ≤ aggGain·h·wGain + b;
     // aggregate first: |ÂH| ≤ aggGain·h, then |(ÂH)W + b| ≤ the same
     const mid = Math.max(h * wGain, h * aggGain);

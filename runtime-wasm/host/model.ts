@@ -1,12 +1,14 @@
 /**
- * A GCN model on the wasm kernels, built from a Ticket: plan once (plan.ts), time the weight
- * kernels on a warm-up, lay out every buffer once in the instance's heap (one arena), run many
- * times: the full graph (run) or the receptive field of a set of nodes (predict, query.ts).
+ * A GCN, GIN or GAT model on the wasm kernels, built from a Ticket: plan once (plan.ts), time the
+ * weight kernels on a warm-up, lay out every buffer once in the instance's heap (one arena), run
+ * many times: the full graph (run) or the receptive field of a set of nodes (predict, query.ts).
  *
- * Layer l computes H ← act(Â·(H·W) + b) (or (Â·H)·W + b when that is cheaper). Two activation
- * buffers serve all layers: A holds each layer's input and output (the input is dead once the
- * intermediate exists), B the intermediate (H·W or Â·H). Bias and ReLU are fused into whichever
- * kernel runs last in the layer. A node query runs the same kernels, in the same order, on a
+ * A GCN/GIN layer computes H ← act(Â·(H·W) + b) (or (Â·H)·W + b when that is cheaper). Two
+ * activation buffers serve all layers: A holds each layer's input and output (the input is dead
+ * once the intermediate exists), B the intermediate (H·W or Â·H). Bias and ReLU are fused into
+ * whichever kernel runs last in the layer; ELU is a pass of its own. A GAT layer puts Z = H·W in
+ * B, its attention scores el, er in a third region, and the fused softmax-aggregation kernel
+ * writes act(heads + b) to A. A node query runs the same kernels, in the same order, on a
  * renumbered sub-CSR whose row prefixes are the hop sets, with fewer rows per layer.
  */
 import type { CsrMatrix, DenseMatrix } from "../../ticket/csr.js";
@@ -14,7 +16,11 @@ import type { Ticket, TicketMeta } from "../../ticket/ticket.js";
 import { WasmRuntime, type WasmVariant } from "./wasm-module.js";
 import { GrowableRegion } from "./heap.js";
 import { validateCsr } from "./wasm-kernels.js";
-import { makePlan, planSteps, type InputKind, type KernelTiming, type Order, type Plan, type PlanOptions, type StepInfo, type WeightKernel } from "./plan.js";
+import {
+  gatAggregateMacs, gatScoreMacs, makePlan, planSteps, STEP_KERNEL,
+  type InputKind, type KernelTiming, type Order, type Plan, type PlanOptions, type StepInfo, type StepOp, type WeightKernel,
+} from "./plan.js";
+import { ACT_CODE } from "./reference-kernels.js";
 import { ReceptiveField } from "./query.js";
 import { DEFAULT_MAX_MEMORY_BYTES, memoryProblem, rangeProblem } from "./limits.js";
 import type { FeatureInput } from "./reference.js";
@@ -58,7 +64,7 @@ export interface PredictOptions {
 /** One executed kernel call. */
 export interface StepProfile {
   layer: number;
-  op: "transform" | "aggregate";
+  op: StepOp;
   kernel: string;
   /** output rows × inner dimension → output columns */
   rows: number;
@@ -118,6 +124,8 @@ interface LayerBuffers {
   wt: CsrPtrs | null; // Wᵀ CSR (out × in) for f32_spmm_w_nm
   wcsr: CsrPtrs | null; // W CSR (in × out) for f32_spgemm_csr
   wdense: number; // W row-major for f32_spmm_csr(X, W)
+  attSrc: number; // GAT attention vectors, heads × headFeatures
+  attDst: number;
 }
 
 type Form = "packed" | "wt" | "wcsr" | "wdense";
@@ -160,6 +168,8 @@ export class GltModel {
   private readonly bufA: GrowableRegion;
   private readonly bufB: GrowableRegion;
   private readonly scratch: GrowableRegion;
+  /** GAT attention scores of the current layer: el (rowsIn × heads), then er (rowsOut × heads) */
+  private readonly scores: GrowableRegion;
   private readonly input: [GrowableRegion, GrowableRegion, GrowableRegion];
   private readonly sub: [GrowableRegion, GrowableRegion, GrowableRegion];
   /** u8 per input feature, 1 if read (0 pointer: all are read) */
@@ -185,12 +195,17 @@ export class GltModel {
     try {
       this.hostGraph = { rowPtr: g.rowPtr, colIdx: g.colIdx, coef: g.coef };
       this.graph = { rowPtr: heap.allocI32(g.rowPtr), colIdx: heap.allocI32(g.colIdx), values: heap.allocF32(g.coef), nnz: g.colIdx.length };
-      this.layerBufs = this.plan.layers.map((lp) => ({ bias: lp.bias ? heap.allocF32(lp.bias) : 0, packed: 0, wt: null, wcsr: null, wdense: 0 }));
+      this.layerBufs = this.plan.layers.map((lp) => ({
+        bias: lp.bias ? heap.allocF32(lp.bias) : 0, packed: 0, wt: null, wcsr: null, wdense: 0,
+        attSrc: lp.gat ? heap.allocF32(lp.gat.src) : 0,
+        attDst: lp.gat ? heap.allocF32(lp.gat.dst) : 0,
+      }));
       this.ownRows = ticket.features ? filterFeatures(ticket.features, this.plan) : null;
       this.ownFeatures = this.ownRows ? this.uploadCsr(this.ownRows, null) : null;
       this.bufA = new GrowableRegion(heap);
       this.bufB = new GrowableRegion(heap);
       this.scratch = new GrowableRegion(heap);
+      this.scores = new GrowableRegion(heap);
       this.input = [new GrowableRegion(heap), new GrowableRegion(heap), new GrowableRegion(heap)];
       this.sub = [new GrowableRegion(heap), new GrowableRegion(heap), new GrowableRegion(heap)];
       this.featureMask = 0;
@@ -472,6 +487,7 @@ export class GltModel {
 
   private forward(e: Exec, prof: Profiler | null): void {
     const ex = this.rt.exports;
+    const heap = this.rt.heap;
     const g = e.graph;
     const a = this.bufA.get(0);
     const b = this.bufB.get(0);
@@ -482,57 +498,92 @@ export class GltModel {
       const lb = this.layerBufs[l];
       const relu = lp.relu ? 1 : 0;
       const fin = lp.inFeatures;
+      const cols = lp.weightCols;
       const fout = lp.outFeatures;
       const rin = e.rowsIn[l];
       const rout = e.rowsOut[l];
+      const csrInput = l === 0 && e.kind === "csr";
       const aggregate = (src: number, f: number, bias: number, rl: number, dst: number): void => {
         const t = prof ? performance.now() : 0;
         ex.f32_spmm_csr(rout, f, rin, g.rowPtr, g.colIdx, g.values, src, bias, rl, dst);
-        if (prof) prof.step(l, "aggregate", "f32_spmm_csr (Â · H)", rout, rin, f, e.edges[l] * f, t);
+        if (prof) prof.step(l, "aggregate", STEP_KERNEL.aggregate, rout, rin, f, e.edges[l] * f, t);
       };
-      if (l === 0 && e.kind === "csr") {
-        const xs = e.x as CsrPtrs;
-        const t = prof ? performance.now() : 0;
-        if (lp.kernelCsr === "sparse") {
-          const w = lb.wcsr as CsrPtrs;
-          ex.f32_spgemm_csr(rin, fin, fout, xs.rowPtr, xs.colIdx, xs.values, w.rowPtr, w.colIdx, w.values, 0, 0, b);
-        } else {
-          ex.f32_spmm_csr(rin, fout, fin, xs.rowPtr, xs.colIdx, xs.values, lb.wdense, 0, 0, b);
-        }
-        if (prof) {
-          const nnzX = this.rt.heap.i32(xs.rowPtr, rin + 1)[rin];
-          let macs = nnzX * fout;
-          if (lp.kernelCsr === "sparse") {
-            macs = 0;
-            const col = this.rt.heap.i32(xs.colIdx, nnzX);
-            for (let k = 0; k < nnzX; k++) macs += lp.rowNnz[col[k]];
-          }
-          prof.step(l, "transform", lp.kernelCsr === "sparse" ? "f32_spgemm_csr (X csr · W csr)" : "f32_spmm_csr (X csr · W dense)", rin, fin, fout, macs, t);
-        }
-        aggregate(b, fout, lb.bias, relu, a);
-        continue;
-      }
+      // Y (rows × cols) = H · W into dst, from CSR input features (layer 0) or dense activations at src
       const transform = (rows: number, src: number, bias: number, rl: number, dst: number): void => {
         const t = prof ? performance.now() : 0;
-        if (lp.kernelDense === "sparse") {
+        if (csrInput) {
+          const xs = e.x as CsrPtrs;
+          const sparse = lp.kernelCsr === "sparse";
+          if (sparse) {
+            const w = lb.wcsr as CsrPtrs;
+            ex.f32_spgemm_csr(rows, fin, cols, xs.rowPtr, xs.colIdx, xs.values, w.rowPtr, w.colIdx, w.values, bias, rl, dst);
+          } else {
+            ex.f32_spmm_csr(rows, cols, fin, xs.rowPtr, xs.colIdx, xs.values, lb.wdense, bias, rl, dst);
+          }
+          if (prof) {
+            const nnzX = heap.i32(xs.rowPtr, rows + 1)[rows];
+            let macs = nnzX * cols;
+            if (sparse) {
+              macs = 0;
+              const col = heap.i32(xs.colIdx, nnzX);
+              for (let k = 0; k < nnzX; k++) macs += lp.rowNnz[col[k]];
+            }
+            prof.step(l, "transform", sparse ? STEP_KERNEL.spgemm : STEP_KERNEL.spmmX, rows, fin, cols, macs, t);
+          }
+          return;
+        }
+        const sparse = lp.kernelDense === "sparse";
+        if (sparse) {
           const w = lb.wt as CsrPtrs;
-          ex.f32_spmm_w_nm(rows, fin, fout, src, w.rowPtr, w.colIdx, w.values, bias, rl, dst, scratch);
+          ex.f32_spmm_w_nm(rows, fin, cols, src, w.rowPtr, w.colIdx, w.values, bias, rl, dst, scratch);
         } else {
-          ex.f32_gemm(rows, fout, fin, src, fin, lb.packed, bias, rl, dst, fout);
+          ex.f32_gemm(rows, cols, fin, src, fin, lb.packed, bias, rl, dst, cols);
         }
-        if (prof) {
-          const sparse = lp.kernelDense === "sparse";
-          prof.step(l, "transform", sparse ? "f32_spmm_w_nm (H · W csr)" : "f32_gemm (H · W dense)", rows, fin, fout, sparse ? rows * lp.nnz : rows * fin * fout, t);
-        }
+        if (prof) prof.step(l, "transform", sparse ? STEP_KERNEL.spmmW : STEP_KERNEL.gemm, rows, fin, cols, sparse ? rows * lp.nnz : rows * fin * cols, t);
       };
-      if (e.orders[l] === "aggregate-first") {
-        aggregate(a, fin, 0, 0, b);
-        transform(rout, b, lb.bias, relu, a);
-      } else {
+
+      if (lp.gat) {
+        const att = lp.gat;
+        const heads = att.heads;
+        const hf = att.headFeatures;
+        transform(rin, a, 0, 0, b);
+        const el = this.scores.get(0);
+        const er = el + rin * heads * 4;
+        let t = prof ? performance.now() : 0;
+        ex.f32_gat_scores(rin, rout, heads, hf, b, lb.attSrc, lb.attDst, el, er);
+        if (prof) prof.step(l, "attention", STEP_KERNEL.gatScores, rin, cols, heads, gatScoreMacs(att, rin, rout), t);
+        t = prof ? performance.now() : 0;
+        ex.f32_gat_aggregate(
+          rout, heads, hf, rin, g.rowPtr, g.colIdx, g.values, b, el, er, att.negativeSlope, att.concat ? 1 : 0,
+          lb.bias, ACT_CODE[lp.activation], a, scratch,
+        );
+        if (prof) prof.step(l, "aggregate", STEP_KERNEL.gatAggregate, rout, rin, fout, gatAggregateMacs(att, this.positiveEdgesOf(g, rout)), t);
+        continue;
+      }
+      if (csrInput || e.orders[l] === "transform-first") {
         transform(rin, a, 0, 0, b);
         aggregate(b, fout, lb.bias, relu, a);
+      } else {
+        aggregate(a, fin, 0, 0, b);
+        transform(rout, b, lb.bias, relu, a);
+      }
+      if (lp.activation === "elu") {
+        const t = prof ? performance.now() : 0;
+        ex.f32_bias_act(rout, fout, a, 0, ACT_CODE.elu);
+        if (prof) prof.step(l, "activation", STEP_KERNEL.elu, rout, fout, fout, 0, t);
       }
     }
+  }
+
+  /** Edges with a coefficient > 0 among the first `rows` rows of a graph in the heap (profiles only). */
+  private positiveEdgesOf(g: CsrPtrs, rows: number): number {
+    if (g === this.graph && rows === this.numNodes) return this.plan.positiveEdges;
+    const heap = this.rt.heap;
+    const end = heap.i32(g.rowPtr, rows + 1)[rows];
+    const v = heap.f32(g.values, end);
+    let n = 0;
+    for (let k = 0; k < end; k++) if (v[k] > 0) n++;
+    return n;
   }
 
   private finishProfile(prof: Profiler, e: Exec, nodes: number | null, logits: Float32Array, t0: number): Profile {
@@ -615,13 +666,14 @@ export class GltModel {
     const ex = this.rt.exports;
     const lp = this.plan.layers[l];
     const lb = this.layerBufs[l];
-    if (form === "wcsr" && !lb.wcsr) lb.wcsr = this.uploadCsr(denseToCsrArrays(lp.weight, lp.inFeatures, lp.outFeatures), null);
+    const cols = lp.weightCols;
+    if (form === "wcsr" && !lb.wcsr) lb.wcsr = this.uploadCsr(denseToCsrArrays(lp.weight, lp.inFeatures, cols), null);
     else if (form === "wdense" && !lb.wdense) lb.wdense = heap.allocF32(lp.weight);
-    else if (form === "wt" && !lb.wt) lb.wt = this.uploadCsr(denseToCsrArrays(lp.weight, lp.inFeatures, lp.outFeatures, true), null);
+    else if (form === "wt" && !lb.wt) lb.wt = this.uploadCsr(denseToCsrArrays(lp.weight, lp.inFeatures, cols, true), null);
     else if (form === "packed" && !lb.packed) {
       const tmp = heap.allocF32(lp.weight);
-      lb.packed = heap.alloc(ex.f32_gemm_packed_size(lp.inFeatures, lp.outFeatures) * 4);
-      ex.f32_gemm_pack_b(lp.inFeatures, lp.outFeatures, tmp, lp.outFeatures, lb.packed);
+      lb.packed = heap.alloc(ex.f32_gemm_packed_size(lp.inFeatures, cols) * 4);
+      ex.f32_gemm_pack_b(lp.inFeatures, cols, tmp, cols, lb.packed);
       heap.free(tmp);
     }
   }
@@ -654,10 +706,12 @@ export class GltModel {
     this.plan.layers.forEach((_, l) => this.ensureForm(l, this.formFor(kind, l)));
   }
 
-  /** Sizes A, B and the kernel scratch for the given passes (grow-only: the largest pass so far wins). */
+  /** Sizes A, B, the scores and the kernel scratch for the given passes (grow-only: the largest pass so far wins). */
   private reserve(execs: Exec[]): void {
+    const ex = this.rt.exports;
     let maxA = 0;
     let maxB = 0;
+    let scoreBytes = 0;
     let scratchBytes = 0;
     for (const e of execs) {
       const L = this.plan.layers.length;
@@ -667,12 +721,17 @@ export class GltModel {
         const rin = e.rowsIn[l];
         const rout = e.rowsOut[l];
         maxA = Math.max(maxA, rout * lp.outFeatures, csrInput ? 0 : rin * lp.inFeatures);
-        maxB = Math.max(maxB, !csrInput && e.orders[l] === "aggregate-first" ? rout * lp.inFeatures : rin * lp.outFeatures);
-        if (!csrInput && lp.kernelDense === "sparse") scratchBytes = Math.max(scratchBytes, this.rt.exports.f32_spmm_w_nm_scratch(lp.inFeatures, lp.outFeatures));
+        maxB = Math.max(maxB, !csrInput && e.orders[l] === "aggregate-first" ? rout * lp.inFeatures : rin * lp.weightCols);
+        if (!csrInput && lp.kernelDense === "sparse") scratchBytes = Math.max(scratchBytes, ex.f32_spmm_w_nm_scratch(lp.inFeatures, lp.weightCols));
+        if (lp.gat) {
+          scoreBytes = Math.max(scoreBytes, (rin + rout) * lp.gat.heads * 4);
+          scratchBytes = Math.max(scratchBytes, ex.f32_gat_aggregate_scratch(this.plan.maxDegree));
+        }
       });
     }
     this.bufA.get(maxA * 4);
     this.bufB.get(maxB * 4);
+    this.scores.get(scoreBytes);
     this.scratch.get(scratchBytes);
   }
 
@@ -697,7 +756,7 @@ export class GltModel {
     const BUDGET = 2e6;
     this.plan.layers.forEach((lp, l) => {
       const fin = lp.inFeatures;
-      const fout = lp.outFeatures;
+      const fout = lp.weightCols;
       if (fin === 0 || fout === 0) return;
       const lb = this.layerBufs[l];
       // dense activations: f32_spmm_w_nm vs f32_gemm
@@ -782,7 +841,7 @@ export class GltModel {
 /** Collects the steps of one profiled pass. */
 class Profiler {
   readonly steps: StepProfile[] = [];
-  step(layer: number, op: "transform" | "aggregate", kernel: string, rows: number, inner: number, cols: number, macs: number, t0: number): void {
+  step(layer: number, op: StepOp, kernel: string, rows: number, inner: number, cols: number, macs: number, t0: number): void {
     this.steps.push({ layer, op, kernel, rows, inner, cols, macs, ms: performance.now() - t0 });
   }
 }
@@ -903,16 +962,43 @@ export function checkTicket(t: Ticket, opts: { maxMemoryBytes?: number } = {}): 
     fail("graph", (e as Error).message);
   }
   if (!Array.isArray(t.layers) || t.layers.length === 0) fail("layers", "there are none");
+  const isGat = t.layers[0].kind === "gat";
   t.layers.forEach((l, i) => {
     const where = `layer ${i}`;
-    if (l.kind !== "gcn") fail(where, `kind "${l.kind}" is not supported by this runtime (gcn only)`);
-    if (l.activation !== "relu" && l.activation !== "none") fail(where, `unknown activation "${l.activation}"`);
+    if (l.kind !== "gcn" && l.kind !== "gin" && l.kind !== "gat") fail(where, `unknown kind "${l.kind}" (this runtime runs gcn, gin and gat)`);
+    if ((l.kind === "gat") !== isGat) {
+      fail(where, `is ${l.kind} but layer 0 is ${t.layers[0].kind}: a ticket's layers are all gat or all gcn/gin (the graph coefficients mean different things)`);
+    }
+    if (l.activation !== "relu" && l.activation !== "elu" && l.activation !== "none") fail(where, `unknown activation "${l.activation}" (relu, elu or none)`);
     if (!(Number.isInteger(l.inFeatures) && l.inFeatures >= 1 && Number.isInteger(l.outFeatures) && l.outFeatures >= 1)) {
       fail(where, `inFeatures ${l.inFeatures} and outFeatures ${l.outFeatures} must be positive integers`);
     }
     if (i > 0 && l.inFeatures !== t.layers[i - 1].outFeatures) fail(where, `inFeatures ${l.inFeatures} ≠ previous outFeatures ${t.layers[i - 1].outFeatures}`);
+    let cols = l.outFeatures;
+    let colsRule = "outFeatures";
+    if (l.kind === "gat") {
+      const a = l.attention;
+      if (!a) fail(where, "is gat but has no attention (heads, headFeatures, src, dst, negativeSlope, concat)");
+      const { heads, headFeatures: hf } = a!;
+      if (!(Number.isInteger(heads) && heads >= 1 && Number.isInteger(hf) && hf >= 1)) fail(where, `attention heads ${heads} and headFeatures ${hf} must be positive integers`);
+      const width = heads * hf;
+      const expected = a!.concat ? width : hf;
+      if (l.outFeatures !== expected) {
+        fail(where, `outFeatures is ${l.outFeatures}, expected ${a!.concat ? `heads × headFeatures = ${heads} × ${hf} (concat)` : `headFeatures (heads averaged)`} = ${expected}`);
+      }
+      for (const side of ["src", "dst"] as const) {
+        const v = a![side];
+        if (!(v instanceof Float32Array) || v.length !== width) fail(where, `attention ${side} has ${v?.length} values, expected heads × headFeatures = ${width}`);
+        for (let k = 0; k < width; k++) if (!Number.isFinite(v[k])) fail(where, `attention ${side}[${k}] is ${v[k]} (must be finite)`);
+      }
+      if (!Number.isFinite(a!.negativeSlope)) fail(where, `attention negativeSlope ${a!.negativeSlope} is not finite`);
+      cols = width;
+      colsRule = "heads × headFeatures";
+    } else if (l.attention) {
+      fail(where, `is ${l.kind} but carries attention (only gat layers have it)`);
+    }
     const w = l.weight;
-    if (w.rows !== l.inFeatures || w.cols !== l.outFeatures) fail(where, `weight is ${w.rows} × ${w.cols}, expected ${l.inFeatures} × ${l.outFeatures}`);
+    if (w.rows !== l.inFeatures || w.cols !== cols) fail(where, `weight is ${w.rows} × ${w.cols}, expected inFeatures × ${colsRule} = ${l.inFeatures} × ${cols}`);
     if (w.format === "dense") {
       if (w.data.length !== w.rows * w.cols) fail(where, `dense weight has ${w.data.length} values, expected ${w.rows * w.cols}`);
     } else {
@@ -925,6 +1011,11 @@ export function checkTicket(t: Ticket, opts: { maxMemoryBytes?: number } = {}): 
     }
     if (l.bias && l.bias.length !== l.outFeatures) fail(where, `bias has ${l.bias.length} values, expected ${l.outFeatures}`);
   });
+  if (isGat) {
+    for (let k = 0; k < g.coef.length; k++) {
+      if (!(g.coef[k] >= 0)) fail("graph", `coef[${k}] = ${g.coef[k]}: a gat ticket's edge coefficients are edge-mask values, ≥ 0`);
+    }
+  }
   const last = t.layers[t.layers.length - 1];
   if (last.outFeatures !== t.numClasses) fail("layers", `the last layer has ${last.outFeatures} outputs but numClasses is ${t.numClasses}`);
   if (t.features) {

@@ -2,16 +2,17 @@
  * The plan, made once when a model is created (pure TypeScript, no wasm):
  *  1. dead units: hidden units no later layer reads (all-zero row in the next weight matrix) are
  *     dropped from both weight matrices and the bias, from the last layer backwards; input
- *     features no weight reads are marked so sparse inputs skip them;
+ *     features no weight reads are marked so sparse inputs skip them. A GAT layer's outputs are
+ *     never dropped: each is a column of Z = H·W that its attention vectors also read;
  *  2. per layer, the order: Â·(H·W) (transform first) or (Â·H)·W (aggregate first), whichever
  *     multiplies Â by the narrower matrix (the weight MACs are the same either way); sparse input
- *     features are always transformed first;
+ *     features are always transformed first, and so is every GAT layer (attention needs Z);
  *  3. per layer and input kind, sparse or dense weight kernel by weight density, against fixed
  *     thresholds measured with bench/kernels.ts. The model (model.ts) then times both kernels of
  *     every layer on a warm-up at load and keeps the faster (`kernelSource` says which rule
  *     decided); the thresholds remain the choice when measuring is off or impossible.
  */
-import { weightNnz, type Ticket } from "../../ticket/ticket.js";
+import { gatMacs, weightNnz, type Activation, type LayerKind, type Ticket } from "../../ticket/ticket.js";
 import { weightToDense } from "./reference.js";
 
 /**
@@ -49,17 +50,36 @@ export interface PlanOptions {
   dropDeadUnits?: boolean;
 }
 
+/** A GAT layer's attention, as the kernels take it. */
+export interface GatPlan {
+  heads: number;
+  headFeatures: number;
+  /** heads × headFeatures, row-major by head */
+  src: Float32Array;
+  dst: Float32Array;
+  negativeSlope: number;
+  concat: boolean;
+}
+
 export interface LayerPlan {
   index: number;
+  kind: LayerKind;
   /** width after dropping dead units (the input width of layer 0 is never reduced) */
   inFeatures: number;
+  /** the layer's output width (a GAT layer: heads·headFeatures concatenated, headFeatures averaged) */
   outFeatures: number;
-  /** compacted weights, dense row-major inFeatures × outFeatures */
+  /** columns of W: outFeatures, or heads·headFeatures for a GAT layer */
+  weightCols: number;
+  /** compacted weights, dense row-major inFeatures × weightCols */
   weight: Float32Array;
   nnz: number;
   density: number;
   bias: Float32Array | null;
+  activation: Activation;
+  /** activation === "relu": fused into the layer's last kernel */
   relu: boolean;
+  /** the attention of a GAT layer, else null */
+  gat: GatPlan | null;
   /** order for a dense input (a sparse input is always transformed first) */
   order: Order;
   /** weight kernel for a dense input / for a sparse (CSR) input */
@@ -73,7 +93,7 @@ export interface LayerPlan {
   kernelSource: { dense: KernelSource; csr: KernelSource };
   /** the warm-up timings behind a measured choice (ms per call on `rows` rows) */
   measured: { dense?: KernelTiming; csr?: KernelTiming };
-  /** MACs of this layer in the ticket's own accounting (algorithms.md §5): edges · d_in + N · nnz(W), original widths */
+  /** MACs of this layer in the ticket's own accounting, original widths: edges · d_in + N · nnz(W) (algorithms.md §5), `gatMacs` for GAT */
   ticketMacs: number;
 }
 
@@ -88,6 +108,10 @@ export interface KernelTiming {
 export interface Plan {
   numNodes: number;
   numEdges: number;
+  /** edges with a coefficient > 0 (the ones GAT aggregation reads) */
+  positiveEdges: number;
+  /** largest in-degree of a node (sizes the GAT kernel's scratch) */
+  maxDegree: number;
   numClasses: number;
   layers: LayerPlan[];
   /** per input feature of layer 0: 1 if some weight reads it */
@@ -109,12 +133,14 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
   const ws = ticket.layers.map((l) => (l.weight.format === "dense" ? l.weight.data.slice() : weightToDense(l.weight)));
   const biases = ticket.layers.map((l) => (l.bias ? l.bias.slice() : null));
   const ins = ticket.layers.map((l) => l.inFeatures);
-  const outs = ticket.layers.map((l) => l.outFeatures);
-  const kept: Int32Array[] = outs.map((o) => Int32Array.from({ length: o }, (_, i) => i));
+  // columns of each W (a GAT layer's are heads·headFeatures, its outputs are fixed)
+  const outs = ticket.layers.map((l) => l.weight.cols);
+  const kept: Int32Array[] = ticket.layers.map((l) => Int32Array.from({ length: l.outFeatures }, (_, i) => i));
   let dropped = 0;
 
   if (opts.dropDeadUnits ?? true) {
     for (let l = L - 1; l >= 1; l--) {
+      if (ticket.layers[l - 1].kind === "gat") continue;
       // rows of W_l (inputs of layer l = outputs of layer l − 1) that some kept weight reads
       const rows = ins[l];
       const cols = outs[l];
@@ -165,7 +191,13 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
 
   const thrDense = opts.sparseDensityDenseInput ?? SPARSE_WEIGHT_MAX_DENSITY_DENSE_INPUT;
   const thrCsr = opts.sparseDensitySparseInput ?? SPARSE_WEIGHT_MAX_DENSITY_SPARSE_INPUT;
+  let positiveEdges = 0;
+  for (let k = 0; k < numEdges; k++) if (ticket.graph.coef[k] > 0) positiveEdges++;
+  let maxDegree = 0;
+  for (let v = 0; v < n; v++) maxDegree = Math.max(maxDegree, ticket.graph.rowPtr[v + 1] - ticket.graph.rowPtr[v]);
+
   const layers: LayerPlan[] = ticket.layers.map((layer, l) => {
+    const att = layer.kind === "gat" ? layer.attention! : null;
     const w = ws[l];
     const fin = ins[l];
     const fout = outs[l];
@@ -179,18 +211,25 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
     }
     const density = w.length === 0 ? 0 : nnz / w.length;
     const force = opts.weightKernel && opts.weightKernel !== "auto" ? opts.weightKernel : null;
-    const order: Order =
-      opts.order && opts.order !== "auto" ? opts.order : ins[l] < outs[l] ? "aggregate-first" : "transform-first";
+    const order: Order = att
+      ? "transform-first"
+      : opts.order && opts.order !== "auto" ? opts.order : ins[l] < outs[l] ? "aggregate-first" : "transform-first";
     const source = force ? "forced" : "threshold";
     return {
       index: l,
+      kind: layer.kind,
       inFeatures: ins[l],
-      outFeatures: outs[l],
+      outFeatures: att ? layer.outFeatures : outs[l],
+      weightCols: outs[l],
       weight: w,
       nnz,
       density,
       bias: biases[l],
+      activation: layer.activation,
       relu: layer.activation === "relu",
+      gat: att && {
+        heads: att.heads, headFeatures: att.headFeatures, src: att.src, dst: att.dst, negativeSlope: att.negativeSlope, concat: att.concat,
+      },
       order,
       kernelDense: force ?? (density <= thrDense ? "sparse" : "dense"),
       kernelCsr: force ?? (density <= thrCsr ? "sparse" : "dense"),
@@ -198,25 +237,52 @@ export function makePlan(ticket: Ticket, opts: PlanOptions = {}): Plan {
       rowNnz,
       kernelSource: { dense: source, csr: source },
       measured: {},
-      ticketMacs: numEdges * layer.inFeatures + n * weightNnz(layer.weight),
+      ticketMacs: att
+        ? gatMacs(n, numEdges, weightNnz(layer.weight), att.heads, att.headFeatures)
+        : numEdges * layer.inFeatures + n * weightNnz(layer.weight),
     };
   });
   return {
-    numNodes: n, numEdges, numClasses: ticket.numClasses, layers, featureUsed, usedFeatures, droppedUnits: dropped,
+    numNodes: n, numEdges, positiveEdges, maxDegree, numClasses: ticket.numClasses, layers, featureUsed, usedFeatures, droppedUnits: dropped,
     denseInputMaxDensity: opts.denseInputMaxDensity ?? DENSE_INPUT_MAX_DENSITY_FOR_CSR,
     orderForced: !!opts.order && opts.order !== "auto",
     kernelForced: !!opts.weightKernel && opts.weightKernel !== "auto",
   };
 }
 
+/** What a step does: H·W, GAT attention scores, aggregation over the graph, or a separate activation pass (ELU after a GCN/GIN layer). */
+export type StepOp = "transform" | "attention" | "aggregate" | "activation";
+
 /** One executed step, for reports. */
 export interface StepInfo {
   layer: number;
-  op: "transform" | "aggregate";
+  op: StepOp;
   kernel: string;
   /** rows × inner → cols */
   shape: string;
   macs: number;
+}
+
+/** Kernel names as steps and profiles report them. */
+export const STEP_KERNEL = {
+  spgemm: "f32_spgemm_csr (X csr · W csr)",
+  spmmX: "f32_spmm_csr (X csr · W dense)",
+  spmmW: "f32_spmm_w_nm (H · W csr)",
+  gemm: "f32_gemm (H · W dense)",
+  aggregate: "f32_spmm_csr (Â · H)",
+  gatScores: "f32_gat_scores (el, er)",
+  gatAggregate: "f32_gat_aggregate (edge softmax · Z)",
+  elu: "f32_bias_act (ELU)",
+} as const;
+
+/** MACs of GAT attention scores: el over rowsL rows and er over rowsR, one dot product of headFeatures per head each. */
+export function gatScoreMacs(g: GatPlan, rowsL: number, rowsR: number): number {
+  return (rowsL + rowsR) * g.heads * g.headFeatures;
+}
+
+/** MACs of GAT aggregation over `edges` kept edges: per head, the weighted row of headFeatures plus the coefficient. */
+export function gatAggregateMacs(g: GatPlan, edges: number): number {
+  return edges * g.heads * (g.headFeatures + 1);
 }
 
 /**
@@ -230,28 +296,36 @@ export function planSteps(plan: Plan, input: InputKind, inputNnzPerFeature?: Arr
   const e = plan.numEdges;
   plan.layers.forEach((lp, l) => {
     const fin = lp.inFeatures;
+    const cols = lp.weightCols;
     const fout = lp.outFeatures;
-    const agg = (f: number): StepInfo => ({ layer: l, op: "aggregate", kernel: "f32_spmm_csr (Â)", shape: `${n} × ${n} (nnz ${e}) → ${f}`, macs: e * f });
+    let transform: StepInfo;
     if (l === 0 && input === "csr") {
       let macs = 0;
       const counts = inputNnzPerFeature ?? new Array<number>(fin).fill(0);
-      for (let i = 0; i < fin; i++) if (plan.featureUsed[i]) macs += counts[i] * (lp.kernelCsr === "sparse" ? lp.rowNnz[i] : fout);
-      steps.push({
-        layer: l, op: "transform",
-        kernel: lp.kernelCsr === "sparse" ? "f32_spgemm_csr (X csr · W csr)" : "f32_spmm_csr (X csr · W dense)",
-        shape: `${n} × ${fin} → ${fout}`, macs,
-      });
-      steps.push(agg(fout));
+      for (let i = 0; i < fin; i++) if (plan.featureUsed[i]) macs += counts[i] * (lp.kernelCsr === "sparse" ? lp.rowNnz[i] : cols);
+      transform = { layer: l, op: "transform", kernel: lp.kernelCsr === "sparse" ? STEP_KERNEL.spgemm : STEP_KERNEL.spmmX, shape: `${n} × ${fin} → ${cols}`, macs };
+    } else {
+      transform = {
+        layer: l, op: "transform", kernel: lp.kernelDense === "sparse" ? STEP_KERNEL.spmmW : STEP_KERNEL.gemm,
+        shape: `${n} × ${fin} → ${cols}`, macs: lp.kernelDense === "sparse" ? n * lp.nnz : n * fin * cols,
+      };
+    }
+    if (lp.gat) {
+      const g = lp.gat;
+      steps.push(
+        transform,
+        { layer: l, op: "attention", kernel: STEP_KERNEL.gatScores, shape: `${n} × ${g.heads}·${g.headFeatures} → ${g.heads} × 2`, macs: gatScoreMacs(g, n, n) },
+        {
+          layer: l, op: "aggregate", kernel: STEP_KERNEL.gatAggregate,
+          shape: `${n} × ${n} (kept ${plan.positiveEdges}) × ${g.heads} heads → ${fout}`, macs: gatAggregateMacs(g, plan.positiveEdges),
+        },
+      );
       return;
     }
-    const transform: StepInfo = {
-      layer: l, op: "transform",
-      kernel: lp.kernelDense === "sparse" ? "f32_spmm_w_nm (H · W csr)" : "f32_gemm (H · W dense)",
-      shape: `${n} × ${fin} → ${fout}`,
-      macs: lp.kernelDense === "sparse" ? n * lp.nnz : n * fin * fout,
-    };
-    if (lp.order === "aggregate-first") steps.push(agg(fin), transform);
+    const agg = (f: number): StepInfo => ({ layer: l, op: "aggregate", kernel: STEP_KERNEL.aggregate, shape: `${n} × ${n} (nnz ${e}) → ${f}`, macs: e * f });
+    if (lp.order === "aggregate-first" && !(l === 0 && input === "csr")) steps.push(agg(fin), transform);
     else steps.push(transform, agg(fout));
+    if (lp.activation === "elu") steps.push({ layer: l, op: "activation", kernel: STEP_KERNEL.elu, shape: `${n} × ${fout}`, macs: 0 });
   });
   return steps;
 }

@@ -113,7 +113,7 @@ export class Mem {
   }
 }
 
-import type { Ticket, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
+import type { Activation, Ticket, TicketGraph, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
 
 export interface TicketSpec {
   nodes: number;
@@ -129,55 +129,131 @@ export interface TicketSpec {
   featureDensity?: number;
   withFeatures?: boolean;
   bias?: boolean;
+  /** layer kind (default gcn; gin computes the same formula) */
+  kind?: "gcn" | "gin";
+  /** activation of the hidden layers (default relu; the last layer has none) */
+  hiddenActivation?: Activation;
 }
 
-/** A random small GCN Ticket. */
-export function randomTicket(rng: TestRng, s: TicketSpec): Ticket {
-  const n = s.nodes;
+/**
+ * A random graph, CSR over destinations: each node has a self-loop and in-edges with probability
+ * `edgeProb`, except an `isolated` share of nodes whose rows are empty; coefficients in
+ * [lo, lo + span), a `zeroCoef` share of them 0.
+ */
+export function randomGraph(rng: TestRng, n: number, edgeProb: number, isolated: number, lo: number, span: number, zeroCoef = 0): TicketGraph {
   const rowPtr = new Int32Array(n + 1);
   const colIdx: number[] = [];
   const coef: number[] = [];
   for (let v = 0; v < n; v++) {
-    if (rng.next() >= (s.isolated ?? 0.1)) {
+    if (rng.next() >= isolated) {
       for (let u = 0; u < n; u++) {
-        if (u === v || rng.next() < (s.edgeProb ?? 0.1)) {
+        if (u === v || rng.next() < edgeProb) {
           colIdx.push(u);
-          coef.push(0.05 + rng.next() * 0.5);
+          const c = lo + rng.next() * span;
+          coef.push(zeroCoef > 0 && rng.next() < zeroCoef ? 0 : c);
         }
       }
     }
     rowPtr[v + 1] = colIdx.length;
   }
+  return { numNodes: n, rowPtr, colIdx: Int32Array.from(colIdx), coef: Float32Array.from(coef) };
+}
+
+function randomWeight(rng: TestRng, fin: number, fout: number, density: number, format: "dense" | "csr"): WeightMatrix {
+  const m = randomCsr(rng, fin, fout, density);
+  return format === "csr"
+    ? { format: "csr", ...m }
+    : { format: "dense", rows: fin, cols: fout, data: csrToDenseData(m.rows, m.cols, m.rowPtr, m.colIdx, m.values) };
+}
+
+const TEST_META: Ticket["meta"] = {
+  dataset: "random", model: "gcn", method: "test", seed: 0, graphSparsity: 0, weightSparsity: 0,
+  edgesDense: 0, weightsDense: 0, macsDense: 0, macsTicket: 0, valAccuracy: 0, testAccuracy: 0,
+  denseTestAccuracy: 0, trainingSeconds: 0, createdAt: "1970-01-01T00:00:00Z",
+};
+
+/** A random small GCN (or GIN) Ticket. */
+export function randomTicket(rng: TestRng, s: TicketSpec): Ticket {
+  const n = s.nodes;
+  const graph = randomGraph(rng, n, s.edgeProb ?? 0.1, s.isolated ?? 0.1, 0.05, 0.5);
   const layers: TicketLayer[] = [];
   for (let l = 0; l + 1 < s.widths.length; l++) {
     const fin = s.widths[l];
     const fout = s.widths[l + 1];
-    const density = s.densities?.[l] ?? 1;
-    const m = randomCsr(rng, fin, fout, density);
-    const weight: WeightMatrix =
-      (s.formats?.[l] ?? "dense") === "csr"
-        ? { format: "csr", ...m }
-        : { format: "dense", rows: fin, cols: fout, data: csrToDenseData(m.rows, m.cols, m.rowPtr, m.colIdx, m.values) };
     layers.push({
-      kind: "gcn",
+      kind: s.kind ?? "gcn",
       inFeatures: fin,
       outFeatures: fout,
-      weight,
+      weight: randomWeight(rng, fin, fout, s.densities?.[l] ?? 1, s.formats?.[l] ?? "dense"),
       bias: s.bias === false ? null : randomDense(rng, fout),
-      activation: l + 2 < s.widths.length ? "relu" : "none",
+      activation: l + 2 < s.widths.length ? (s.hiddenActivation ?? "relu") : "none",
     });
   }
   return {
     version: 1,
     numClasses: s.widths[s.widths.length - 1],
-    graph: { numNodes: n, rowPtr, colIdx: Int32Array.from(colIdx), coef: Float32Array.from(coef) },
+    graph,
     layers,
     features: s.withFeatures === false ? null : randomCsr(rng, n, s.widths[0], s.featureDensity ?? 0.1, 0.05),
-    meta: {
-      dataset: "random", model: "gcn", method: "test", seed: 0, graphSparsity: 0, weightSparsity: 0,
-      edgesDense: colIdx.length, weightsDense: 0, macsDense: 0, macsTicket: 0, valAccuracy: 0, testAccuracy: 0,
-      denseTestAccuracy: 0, trainingSeconds: 0, createdAt: "1970-01-01T00:00:00Z",
-    },
+    meta: { ...TEST_META, model: s.kind ?? "gcn", edgesDense: graph.colIdx.length },
+  };
+}
+
+export interface GatLayerSpec {
+  heads: number;
+  headFeatures: number;
+  concat: boolean;
+  activation: Activation;
+  format?: "dense" | "csr";
+  /** weight density (1 = no pruning) */
+  density?: number;
+}
+
+export interface GatTicketSpec {
+  nodes: number;
+  inFeatures: number;
+  layers: GatLayerSpec[];
+  edgeProb?: number;
+  /** share of nodes with no in-edges at all */
+  isolated?: number;
+  /** share of edges whose mask coefficient is 0 */
+  zeroCoef?: number;
+  featureDensity?: number;
+  withFeatures?: boolean;
+  bias?: boolean;
+  negativeSlope?: number;
+}
+
+/** A random small GAT Ticket: edge-mask coefficients in (0.1, 1], some 0; attention vectors in [-1, 1). */
+export function randomGatTicket(rng: TestRng, s: GatTicketSpec): Ticket {
+  const n = s.nodes;
+  const graph = randomGraph(rng, n, s.edgeProb ?? 0.1, s.isolated ?? 0.1, 0.1, 0.9, s.zeroCoef ?? 0.1);
+  const layers: TicketLayer[] = [];
+  let fin = s.inFeatures;
+  for (const ls of s.layers) {
+    const width = ls.heads * ls.headFeatures;
+    const fout = ls.concat ? width : ls.headFeatures;
+    layers.push({
+      kind: "gat",
+      inFeatures: fin,
+      outFeatures: fout,
+      weight: randomWeight(rng, fin, width, ls.density ?? 1, ls.format ?? "dense"),
+      bias: s.bias === false ? null : randomDense(rng, fout),
+      activation: ls.activation,
+      attention: {
+        heads: ls.heads, headFeatures: ls.headFeatures, src: randomDense(rng, width), dst: randomDense(rng, width),
+        negativeSlope: s.negativeSlope ?? 0.2, concat: ls.concat,
+      },
+    });
+    fin = fout;
+  }
+  return {
+    version: 1,
+    numClasses: fin,
+    graph,
+    layers,
+    features: s.withFeatures === false ? null : randomCsr(rng, n, s.inFeatures, s.featureDensity ?? 0.1, 0.05),
+    meta: { ...TEST_META, model: "gat", edgesDense: graph.colIdx.length },
   };
 }
 
