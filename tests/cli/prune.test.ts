@@ -104,25 +104,29 @@ describe("fastglt prune", () => {
     expect(existsSync(join(out, ckpt[0]))).toBe(false);
   }, 120_000);
 
-  it("GIN, fastglt joint: a gin ticket whose runtime predictions equal the trainer's; self-loops never pruned", async () => {
-    const out = mkdtempSync(join(tmpdir(), "prune-gin-"));
-    const opts = parsePruneArgs(["--model", "gin", "--method", "fastglt", "--prune", "both", "--target-graph", "0.3", "--target-weight", "0.8", ...data, ...fast, "--backend", "cpu", "--out", out], { progress: silentProgress, log: () => {} })!;
-    const rep = await runPrune(opts);
-    expect(rep).toMatchObject({ status: "done", model: "gin", method: "fastglt" });
-    expect(rep.ticket!.graphSparsity).toBeGreaterThanOrEqual(0.29);
-    expect(rep.ticket!.edgesKeptWithSelfLoops - rep.ticket!.edgesKept).toBe(rep.graph.nodes);
-    expect(rep.runtime!.samePredictions).toBe(true);
-    const t = decodeTicket(new Uint8Array(readFileSync(rep.ticket!.file)));
-    expect(t.meta.model).toBe("gin");
-    expect(t.layers.map((l) => l.kind)).toEqual(["gin", "gin"]);
-  }, 120_000);
+  for (const model of ["gin", "gat"] as const) {
+    it(`${model.toUpperCase()}, fastglt joint: a ${model} ticket whose runtime predictions equal the trainer's; self-loops never pruned`, async () => {
+      const out = mkdtempSync(join(tmpdir(), `prune-${model}-`));
+      const opts = parsePruneArgs(["--model", model, "--method", "fastglt", "--prune", "both", "--target-graph", "0.3", "--target-weight", "0.8", ...data, ...fast, "--backend", "cpu", "--out", out], { progress: silentProgress, log: () => {} })!;
+      const rep = await runPrune(opts);
+      expect(rep).toMatchObject({ status: "done", model, method: "fastglt" });
+      expect(rep.ticket!.graphSparsity).toBeGreaterThanOrEqual(0.29);
+      expect(rep.ticket!.weightSparsity).toBeGreaterThanOrEqual(0.79);
+      expect(rep.ticket!.edgesKeptWithSelfLoops - rep.ticket!.edgesKept).toBe(rep.graph.nodes);
+      expect(rep.runtime!.samePredictions).toBe(true);
+      expect(rep.runtime!.maxRelativeLogitError).toBeLessThan(1e-4);
+      const t = decodeTicket(new Uint8Array(readFileSync(rep.ticket!.file)));
+      expect(t.meta.model).toBe(model);
+      expect(t.layers.map((l) => l.kind)).toEqual([model, model]);
+    }, 120_000);
+  }
 
   it("rejects bad flags with a one-line error and a non-zero exit", async () => {
     const cases: [string[], RegExp][] = [
       [["prune", "--method", "imp"], /--method must be one of fastglt, ugs, oneshot/],
       [["prune", "--prune", "edges"], /--prune must be one of graph, weight, both/],
       [["prune", "--target-weight", "1.5"], /--target-weight must be < 1/],
-      [["prune", "--model", "sage"], /--model must be one of gcn, gin/],
+      [["prune", "--model", "sage"], /--model must be one of gcn, gin, gat/],
       [["prune", "--model", "gin", "--normalisation", "renormalised"], /--normalisation is for the GCN/],
       [["prune", "--method", "fastglt", "--s1", "0.1", ...data], /--s1 does not apply to --method fastglt/],
       [["prune", "--method", "ugs", "--delta", "3", ...data], /--delta does not apply to --method ugs/],

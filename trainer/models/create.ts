@@ -1,9 +1,10 @@
 import type { Graph } from "../data/graph.js";
 import { GcnModel, GCN_DEFAULTS, type GcnNormalisation } from "./gcn.js";
+import { GatModel, GAT_DEFAULTS } from "./gat.js";
 import { GinModel, GIN_DEFAULTS } from "./gin.js";
 import type { ModelKind, PrunableModel } from "./prunable.js";
 
-export const MODEL_KINDS: readonly ModelKind[] = ["gcn", "gin"];
+export const MODEL_KINDS: readonly ModelKind[] = ["gcn", "gin", "gat"];
 
 export interface ModelSpec {
   kind: ModelKind;
@@ -22,6 +23,9 @@ export function createModel(graph: Graph, spec: ModelSpec): PrunableModel {
     case "gin":
       if (spec.normalisation === "renormalised") throw new Error("createModel: the GIN has no renormalisation (it averages over kept in-edges)");
       return new GinModel(graph, { ...GIN_DEFAULTS, hidden: spec.hidden ?? GIN_DEFAULTS.hidden, seed: spec.seed });
+    case "gat":
+      if (spec.normalisation === "renormalised") throw new Error("createModel: the GAT has no renormalisation (attention normalises)");
+      return new GatModel(graph, { ...GAT_DEFAULTS, hidden: spec.hidden ?? GAT_DEFAULTS.hidden, seed: spec.seed });
     default:
       throw new Error(`createModel: unknown model ${String(spec.kind)} (expected ${MODEL_KINDS.join(", ")})`);
   }
