@@ -199,9 +199,7 @@ export class GatModel implements PrunableModel {
   private attend(l: number, z: tf.Tensor2D, scores: tf.Tensor2D, m: tf.Tensor1D, dropAlpha: (alpha: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
     const { heads, headFeatures, concat } = this.layers[l];
     const n = this.edges.numNodes;
-    const el = tf.slice(scores, [0, 0], [n, heads]);
-    const er = tf.slice(scores, [0, heads], [n, heads]);
-    const alpha = dropAlpha(edgeSoftmax(el, er, m, this.softmaxGraph, { negativeSlope: GAT_NEGATIVE_SLOPE }));
+    const alpha = dropAlpha(edgeSoftmax(scores, m, this.softmaxGraph, { negativeSlope: GAT_NEGATIVE_SLOPE }));
     const y = messagePassing(tf.reshape(z, [n * heads, headFeatures]), tf.reshape(alpha, [-1]), this.headGraphs[l]);
     if (concat || heads === 1) return tf.reshape(y, [n, heads * headFeatures]);
     return tf.mean(tf.reshape(y, [n, heads, headFeatures]), 1) as tf.Tensor2D;

@@ -1,6 +1,7 @@
 /**
  * GAT attention coefficients over a fixed edge list, per head k, with a per-edge mask m ≥ 0 that
- * removes edges for real (a pruned edge is absent from the softmax, not given logit 0):
+ * removes edges for real (a pruned edge is absent from the softmax, not given logit 0). The scores
+ * come as one [N, 2H] tensor, [el | er] (what headDot gives for a = [a_src; a_dst]):
  *
  *   x_e = el[src_e, k] + er[dst_e, k],   s_e = LeakyReLU(x_e)
  *   α_e = m_e · exp(s_e) / Σ_{e' into dst_e} m_e' · exp(s_e')      (= softmax over v's in-edges of s + log m)
@@ -33,9 +34,10 @@ export interface EdgeSoftmaxGraph {
 
 class PreparedEdges implements EdgeSoftmaxGraph {
   readonly numEdges: number;
-  /** edges by destination: rowPtr over nodes, byDst[q] = edge id */
+  /** edges by destination: rowPtr over nodes, byDst[q] = edge id, srcByDst[q] = its source */
   readonly rowPtr: Int32Array;
   readonly byDst: Int32Array;
+  readonly srcByDst: Int32Array;
   /** per-edge scratch of one destination row (exp(s − M) in float64) */
   readonly scratch: Float64Array;
 
@@ -56,6 +58,7 @@ class PreparedEdges implements EdgeSoftmaxGraph {
     const next = this.rowPtr.slice(0, numNodes);
     this.byDst = new Int32Array(e);
     for (let i = 0; i < e; i++) this.byDst[next[dst[i]]++] = i;
+    this.srcByDst = Int32Array.from(this.byDst, (i) => src[i]);
     this.scratch = new Float64Array(maxDegree);
   }
 }
@@ -78,73 +81,74 @@ interface Attrs {
 }
 
 /**
- * One destination row and head: writes t_q = exp(s − M) for every in-edge (float64, `g.scratch`)
- * and returns D = Σ max(m, 0)·t (0 when no in-edge has m > 0).
+ * One destination row v and head k, scores [N, 2H] = [el | er]: writes t = exp(s − M) of every
+ * in-edge (float64, `g.scratch`, in by-destination order) and returns D = Σ max(m, 0)·t (0 when no
+ * in-edge has m > 0).
  */
-function rowSoftmax(g: PreparedEdges, v: number, k: number, heads: number, el: Float32Array, er: Float32Array, m: Float32Array, slope: number): number {
-  const { rowPtr, byDst, src, scratch } = g;
+function rowSoftmax(g: PreparedEdges, v: number, k: number, heads: number, scores: Float32Array, m: Float32Array, slope: number): number {
+  const { rowPtr, byDst, srcByDst, scratch } = g;
   const start = rowPtr[v];
   const end = rowPtr[v + 1];
-  const erv = er[v * heads + k];
+  const w = 2 * heads;
+  const erv = scores[v * w + heads + k];
   let max = -Infinity;
   for (let q = start; q < end; q++) {
-    const e = byDst[q];
-    const x = el[src[e] * heads + k] + erv;
+    const x = scores[srcByDst[q] * w + k] + erv;
     const s = x > 0 ? x : slope * x;
     scratch[q - start] = s;
-    if (m[e] > 0 && s > max) max = s;
+    if (m[byDst[q]] > 0 && s > max) max = s;
   }
   if (max === -Infinity) return 0;
   let denom = 0;
   for (let q = start; q < end; q++) {
-    const e = byDst[q];
     const t = Math.exp(scratch[q - start] - max);
     scratch[q - start] = t;
-    if (m[e] > 0) denom += m[e] * t;
+    const me = m[byDst[q]];
+    if (me > 0) denom += me * t;
   }
   return denom;
 }
 
-/** α [E, H] from {el, er} [N, H] and {m} [E]. */
+/** α [E, H] from {scores} [N, 2H] and {m} [E]. */
 const forwardKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { graph: g, negativeSlope } = attrs as unknown as Attrs;
-  const heads = inputs.el!.shape[1];
+  const heads = inputs.scores!.shape[1] / 2;
   const out = new F32Output(backend, [g.numEdges, heads]);
-  const el = readF32(backend, inputs.el!, "edgeSoftmax el");
-  const er = readF32(backend, inputs.er!, "edgeSoftmax er");
+  const scores = readF32(backend, inputs.scores!, "edgeSoftmax scores");
   const m = readF32(backend, inputs.m!, "edgeSoftmax m");
   const alpha = out.view();
   const { rowPtr, byDst, scratch } = g;
   for (let v = 0; v < g.numNodes; v++) {
+    const start = rowPtr[v];
     for (let k = 0; k < heads; k++) {
-      const denom = rowSoftmax(g, v, k, heads, el, er, m, negativeSlope);
-      for (let q = rowPtr[v]; q < rowPtr[v + 1]; q++) {
+      const denom = rowSoftmax(g, v, k, heads, scores, m, negativeSlope);
+      for (let q = start; q < rowPtr[v + 1]; q++) {
         const e = byDst[q];
-        alpha[e * heads + k] = denom > 0 && m[e] > 0 ? (m[e] * scratch[q - rowPtr[v]]) / denom : 0;
+        alpha[e * heads + k] = denom > 0 && m[e] > 0 ? (m[e] * scratch[q - start]) / denom : 0;
       }
     }
   }
   return out.finish();
 };
 
-/** dL/d(el, er, m) from dy = dL/dα (all [E, H] / [N, H] / [E], row-major). */
-function softmaxGrad(g: PreparedEdges, heads: number, dy: Float32Array, el: Float32Array, er: Float32Array, m: Float32Array, slope: number): { del: Float32Array; der: Float32Array; dm: Float32Array } {
-  const del = new Float64Array(g.numNodes * heads);
-  const der = new Float32Array(g.numNodes * heads);
+/** dL/d(scores, m) from dy = dL/dα ([E, H]); scores [N, 2H], m [E]. */
+function softmaxGrad(g: PreparedEdges, heads: number, dy: Float32Array, scores: Float32Array, m: Float32Array, slope: number): { dScores: Float32Array; dm: Float32Array } {
+  const w = 2 * heads;
+  const dScores = new Float64Array(g.numNodes * w);
   const dm = new Float64Array(g.numEdges);
-  const { rowPtr, byDst, src, scratch } = g;
+  const { rowPtr, byDst, srcByDst, scratch } = g;
   for (let v = 0; v < g.numNodes; v++) {
     const start = rowPtr[v];
     const end = rowPtr[v + 1];
     for (let k = 0; k < heads; k++) {
-      const denom = rowSoftmax(g, v, k, heads, el, er, m, slope);
+      const denom = rowSoftmax(g, v, k, heads, scores, m, slope);
       if (denom === 0) continue;
       let gamma = 0;
       for (let q = start; q < end; q++) {
         const e = byDst[q];
         if (m[e] > 0) gamma += ((m[e] * scratch[q - start]) / denom) * dy[e * heads + k];
       }
-      const erv = er[v * heads + k];
+      const erv = scores[v * w + heads + k];
       let dErv = 0;
       for (let q = start; q < end; q++) {
         const e = byDst[q];
@@ -153,32 +157,32 @@ function softmaxGrad(g: PreparedEdges, heads: number, dy: Float32Array, el: Floa
         dm[e] += r * tOverD;
         if (m[e] > 0) {
           const ds = m[e] * tOverD * r;
-          const dx = el[src[e] * heads + k] + erv > 0 ? ds : slope * ds;
-          del[src[e] * heads + k] += dx;
+          const u = srcByDst[q];
+          const dx = scores[u * w + k] + erv > 0 ? ds : slope * ds;
+          dScores[u * w + k] += dx;
           dErv += dx;
         }
       }
-      der[v * heads + k] = dErv;
+      dScores[v * w + heads + k] += dErv;
     }
   }
-  return { del: Float32Array.from(del), der, dm: Float32Array.from(dm) };
+  return { dScores: Float32Array.from(dScores), dm: Float32Array.from(dm) };
 }
 
 if (tf.getGradient(FORWARD_KERNEL) == null) {
   tf.registerGradient({
     kernelName: FORWARD_KERNEL,
-    inputsToSave: ["el", "er", "m"],
+    inputsToSave: ["scores", "m"],
     gradFunc: (dy, saved, attrs) => {
-      const [el, er, m] = saved;
+      const [scores, m] = saved;
       const { graph, negativeSlope } = attrs as unknown as Attrs;
-      // one pass gives all three; tfjs asks for each input's gradient in its own tidy, so the
-      // pass's results are kept as plain arrays until asked for
+      // one pass gives both; tfjs asks for each input's gradient in its own tidy, so the pass's
+      // results are kept as plain arrays until asked for
       let grads: ReturnType<typeof softmaxGrad> | null = null;
       const all = () =>
-        (grads ??= softmaxGrad(graph, el.shape[1]!, (dy as tf.Tensor).dataSync() as Float32Array, el.dataSync() as Float32Array, er.dataSync() as Float32Array, m.dataSync() as Float32Array, negativeSlope));
+        (grads ??= softmaxGrad(graph, scores.shape[1]! / 2, (dy as tf.Tensor).dataSync() as Float32Array, scores.dataSync() as Float32Array, m.dataSync() as Float32Array, negativeSlope));
       return {
-        el: () => tf.tensor(all().del, el.shape, "float32"),
-        er: () => tf.tensor(all().der, er.shape, "float32"),
+        scores: () => tf.tensor(all().dScores, scores.shape, "float32"),
         m: () => tf.tensor(all().dm, m.shape, "float32"),
       };
     },
@@ -187,18 +191,18 @@ if (tf.getGradient(FORWARD_KERNEL) == null) {
 
 /**
  * α [E, H]: per head, the softmax of LeakyReLU(el[src] + er[dst]) over each destination's in-edges,
- * weighted by m (see the file header). `el`, `er` are [numNodes, heads], `m` is [numEdges] in the
- * order given to prepareEdgeSoftmax. Differentiable in el, er and m.
+ * weighted by m (see the file header). `scores` is [numNodes, 2·heads] = [el | er], `m` is
+ * [numEdges] in the order given to prepareEdgeSoftmax. Differentiable in scores and m.
  */
-export function edgeSoftmax(el: tf.Tensor2D, er: tf.Tensor2D, m: tf.Tensor1D, graph: EdgeSoftmaxGraph, opts: { negativeSlope?: number } = {}): tf.Tensor2D {
+export function edgeSoftmax(scores: tf.Tensor2D, m: tf.Tensor1D, graph: EdgeSoftmaxGraph, opts: { negativeSlope?: number } = {}): tf.Tensor2D {
   if (!(graph instanceof PreparedEdges)) throw new Error("edgeSoftmax: graph must come from prepareEdgeSoftmax");
   const n = graph.numNodes;
-  if (el.rank !== 2 || el.shape[0] !== n || er.rank !== 2 || er.shape[0] !== n || el.shape[1] !== er.shape[1]) {
-    throw new Error(`edgeSoftmax: el and er must both be [${n}, heads], got [${el.shape.join(", ")}] and [${er.shape.join(", ")}]`);
+  if (scores.rank !== 2 || scores.shape[0] !== n || scores.shape[1] % 2 !== 0 || scores.shape[1] === 0) {
+    throw new Error(`edgeSoftmax: scores must be [${n}, 2·heads] ([el | er]), got [${scores.shape.join(", ")}]`);
   }
   if (m.rank !== 1 || m.shape[0] !== graph.numEdges) throw new Error(`edgeSoftmax: m must be [${graph.numEdges}], got [${m.shape.join(", ")}]`);
-  if (el.dtype !== "float32" || er.dtype !== "float32" || m.dtype !== "float32") throw new Error("edgeSoftmax: el, er and m must be float32");
+  if (scores.dtype !== "float32" || m.dtype !== "float32") throw new Error("edgeSoftmax: scores and m must be float32");
   const negativeSlope = opts.negativeSlope ?? 0.2;
   ensureKernel(FORWARD_KERNEL, forwardKernelFunc);
-  return tf.engine().runKernel(FORWARD_KERNEL, { el, er, m }, asAttrs({ graph, negativeSlope })) as tf.Tensor2D;
+  return tf.engine().runKernel(FORWARD_KERNEL, { scores, m }, asAttrs({ graph, negativeSlope })) as tf.Tensor2D;
 }

@@ -50,6 +50,26 @@ function maskWithZeros(rng: Rng, src: Int32Array, dst: Int32Array, nodes: number
   return m;
 }
 
+/** [el | er] rows, N × 2H, from el and er (N × H each) */
+function joinScores(el: Float32Array, er: Float32Array, n: number, heads: number): Float32Array {
+  const s = new Float32Array(2 * n * heads);
+  for (let v = 0; v < n; v++) {
+    s.set(el.subarray(v * heads, (v + 1) * heads), 2 * v * heads);
+    s.set(er.subarray(v * heads, (v + 1) * heads), (2 * v + 1) * heads);
+  }
+  return s;
+}
+
+function splitScores(s: Float32Array, n: number, heads: number): [Float32Array, Float32Array] {
+  const el = new Float32Array(n * heads);
+  const er = new Float32Array(n * heads);
+  for (let v = 0; v < n; v++) {
+    el.set(s.subarray(2 * v * heads, (2 * v + 1) * heads), v * heads);
+    er.set(s.subarray((2 * v + 1) * heads, (2 * v + 2) * heads), v * heads);
+  }
+  return [el, er];
+}
+
 interface Case {
   n: number;
   heads: number;
@@ -80,11 +100,10 @@ describe.each(BACKENDS)("edgeSoftmax on the %s backend", (backend) => {
       expect(m.filter((x) => x === 0).length).toBeGreaterThan(0);
       const r = randn(rng, e * heads); // L = Σ α ⊙ r
       const graph = prepareEdgeSoftmax(src, dst, nodes);
-      const [elT, erT, mT, rT] = [tf.tensor2d(el, [nodes, heads]), tf.tensor2d(er, [nodes, heads]), tf.tensor1d(m), tf.tensor2d(r, [e, heads])];
-      const y = edgeSoftmax(elT, erT, mT, graph);
-      const [dEl, dEr, dM] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-        tf.sum(tf.mul(edgeSoftmax(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor1D, graph), rT)),
-      )([elT, erT, mT]);
+      const [sT, mT, rT] = [tf.tensor2d(joinScores(el, er, nodes, heads), [nodes, 2 * heads]), tf.tensor1d(m), tf.tensor2d(r, [e, heads])];
+      const y = edgeSoftmax(sT, mT, graph);
+      const [dS, dM] = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(edgeSoftmax(a as tf.Tensor2D, c as tf.Tensor1D, graph), rT)))([sT, mT]);
+      const [dEl, dEr] = splitScores(await data(dS), nodes, heads);
 
       const y64 = alpha64(src, dst, nodes, heads, el, er, m);
       const yv = await data(y);
@@ -96,21 +115,19 @@ describe.each(BACKENDS)("edgeSoftmax on the %s backend", (backend) => {
       // step 1e-5: the reference is float64, and α is curved enough in m (small denominators) that
       // a 1e-3 step's truncation error reaches 2e-4 relative
       const loss = (elx: ArrayLike<number>, erx: ArrayLike<number>, mx: ArrayLike<number>) => dot(alpha64(src, dst, nodes, heads, elx, erx, mx), r);
-      expectClose(await data(dEl), numericGrad((x) => loss(x, er, m), el, 1e-5), "del vs central differences");
-      expectClose(await data(dEr), numericGrad((x) => loss(el, x, m), er, 1e-5), "der vs central differences");
+      expectClose(dEl, numericGrad((x) => loss(x, er, m), el, 1e-5), "del vs central differences");
+      expectClose(dEr, numericGrad((x) => loss(el, x, m), er, 1e-5), "der vs central differences");
       const dm = await data(dM);
       expectClose(dm, numericGrad((x) => loss(el, er, x), m, 1e-5), "dm vs central differences");
       // the gradient reaches pruned edges (regrowth needs it)
       for (let i = 0; i < e; i++) if (m[i] === 0 && dst[i] !== n) expect(Math.abs(dm[i])).toBeGreaterThan(0);
       // isolated node 0 and node 1 (no in-edges) get no der; node 0 no del
-      const derv = await data(dEr);
-      const delv = await data(dEl);
       for (let k = 0; k < heads; k++) {
-        expect(derv[k]).toBe(0);
-        expect(derv[heads + k]).toBe(0);
-        expect(delv[k]).toBe(0);
+        expect(dEr[k]).toBe(0);
+        expect(dEr[heads + k]).toBe(0);
+        expect(dEl[k]).toBe(0);
       }
-      tf.dispose([elT, erT, mT, rT, y, dEl, dEr, dM]);
+      tf.dispose([sT, mT, rT, y, dS, dM]);
     });
   }
 
@@ -127,11 +144,11 @@ describe.each(BACKENDS)("edgeSoftmax on the %s backend", (backend) => {
     const graph = prepareEdgeSoftmax(src, dst, nodes);
     const rT = tf.tensor2d(r, [e, heads]);
     const run = async (mask: Float32Array) => {
-      const [elT, erT, mT] = [tf.tensor2d(el, [nodes, heads]), tf.tensor2d(er, [nodes, heads]), tf.tensor1d(mask)];
-      const y = edgeSoftmax(elT, erT, mT, graph);
-      const gs = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(edgeSoftmax(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor1D, graph), rT)))([elT, erT, mT]);
-      const out = [await data(y), ...(await Promise.all(gs.map(data)))];
-      tf.dispose([elT, erT, mT, y, ...gs]);
+      const [sT, mT] = [tf.tensor2d(joinScores(el, er, nodes, heads), [nodes, 2 * heads]), tf.tensor1d(mask)];
+      const y = edgeSoftmax(sT, mT, graph);
+      const [dS, dM] = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(edgeSoftmax(a as tf.Tensor2D, c as tf.Tensor1D, graph), rT)))([sT, mT]);
+      const out = [await data(y), ...splitScores(await data(dS), nodes, heads), await data(dM)];
+      tf.dispose([sT, mT, y, dS, dM]);
       return out;
     };
     const [y, dEl, dEr, dM] = await run(m);
@@ -157,20 +174,21 @@ describe.each(BACKENDS)("edgeSoftmax on the %s backend", (backend) => {
 
   it("is stable for large scores (no overflow in exp)", async () => {
     const graph = prepareEdgeSoftmax(Int32Array.of(0, 1, 2), Int32Array.of(2, 2, 2), 3);
-    const el = tf.tensor2d([500, 499, 0], [3, 1]);
-    const er = tf.tensor2d([0, 0, 300], [3, 1]);
+    // [el | er] per node: el = 500, 499, 0 and er = 0, 0, 300
+    const scores = tf.tensor2d([500, 0, 499, 0, 0, 300], [3, 2]);
     const m = tf.tensor1d([1, 2, 1]);
-    const y = await data(edgeSoftmax(el, er, m, graph));
+    const y = await data(edgeSoftmax(scores, m, graph));
     // s = 800, 799, 300: weights ∝ 1, 2·e^-1, ~0
     const z = 1 + 2 * Math.exp(-1);
     expectClose(y, [1 / z, (2 * Math.exp(-1)) / z, 0], "forward");
-    tf.dispose([el, er, m]);
+    tf.dispose([scores, m]);
   });
 
   it("rejects mismatched shapes with a message naming them", () => {
     const graph = prepareEdgeSoftmax(Int32Array.of(0), Int32Array.of(1), 2);
-    expect(() => edgeSoftmax(tf.zeros([2, 2]) as tf.Tensor2D, tf.zeros([2, 3]) as tf.Tensor2D, tf.ones([1]) as tf.Tensor1D, graph)).toThrow(/el and er must both be \[2, heads\]/);
-    expect(() => edgeSoftmax(tf.zeros([2, 2]) as tf.Tensor2D, tf.zeros([2, 2]) as tf.Tensor2D, tf.ones([3]) as tf.Tensor1D, graph)).toThrow(/m must be \[1\]/);
+    expect(() => edgeSoftmax(tf.zeros([2, 3]) as tf.Tensor2D, tf.ones([1]) as tf.Tensor1D, graph)).toThrow(/scores must be \[2, 2·heads\]/);
+    expect(() => edgeSoftmax(tf.zeros([3, 2]) as tf.Tensor2D, tf.ones([1]) as tf.Tensor1D, graph)).toThrow(/scores must be \[2, 2·heads\]/);
+    expect(() => edgeSoftmax(tf.zeros([2, 2]) as tf.Tensor2D, tf.ones([3]) as tf.Tensor1D, graph)).toThrow(/m must be \[1\]/);
     expect(() => prepareEdgeSoftmax(Int32Array.of(0), Int32Array.of(5), 2)).toThrow(/edge 0 \(0 -> 5\)/);
   });
 });
