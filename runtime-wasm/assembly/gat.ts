@@ -50,12 +50,9 @@ export function f32_gat_scores(rowsL: i32, rowsR: i32, heads: i32, f: i32, z: us
   }
 }
 
-/** Bytes per kept edge of f32_gat_aggregate's scratch. */
-const REC: usize = 12;
-
 /** Bytes of scratch f32_gat_aggregate needs for rows of at most maxDegree in-edges. */
-export function f32_gat_aggregate_scratch(maxDegree: i32): i32 {
-  return max(maxDegree, 1) * <i32>REC;
+export function f32_gat_aggregate_scratch(maxDegree: i32, heads: i32): i32 {
+  return max(maxDegree, 1) * (heads + 2) * 4;
 }
 
 /**
@@ -64,25 +61,37 @@ export function f32_gat_aggregate_scratch(maxDegree: i32): i32 {
  * agg[v, k, :] = Σ p_e · Z[u, k, :] / Σ p_e (0 for a row without such edges). Then
  * out[v, :] = act(heads concatenated, or their mean, + bias); out is rows × (concat ? heads·f : f).
  * Z is zRows × heads·f; el zRows × heads, er rows × heads. `bias` may be null; `act` is an
- * ACT_* code. `scratch` holds f32_gat_aggregate_scratch(max in-degree) bytes.
+ * ACT_* code. No row may have more than `maxDegree` in-edges; `scratch` holds
+ * f32_gat_aggregate_scratch(maxDegree, heads) bytes.
  */
 export function f32_gat_aggregate(
   rows: i32, heads: i32, f: i32, zRows: i32,
   rowPtr: usize, colIdx: usize, coef: usize,
   z: usize, el: usize, er: usize, negativeSlope: f32, concat: i32,
-  bias: usize, act: i32, out: usize, scratch: usize,
+  bias: usize, act: i32, out: usize, scratch: usize, maxDegree: i32,
 ): void {
   const cat = concat != 0;
   const hf = <usize>f << 2;
+  const hb = <usize>heads << 2;
   const zStride = <usize>heads * hf;
   const outW = cat ? heads * f : f;
   const outStride = <usize>outW << 2;
+  const cap = <usize>max(maxDegree, 1);
+  // scratch: per kept edge j of the row, its source row of Z, its coefficient, and its heads'
+  // scores (then weights), edge-major
+  const zpArr = scratch;
+  const cArr = zpArr + (cap << 2);
+  const sArr = cArr + (cap << 2);
+  const h4 = heads & ~3;
+  const slope = f32x4.splat(negativeSlope);
+  const zero = f32x4.splat(0);
   if (!ASC_NO_ASSERT) {
     assert(load<i32>(rowPtr) == 0, "CSR rowPtr[0] must be 0");
     for (let i = 0; i < rows; i++) {
       const k0 = load<i32>(rowPtr + (<usize>i << 2));
       const k1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
       checkRow(colIdx, k0, k1, zRows);
+      assert(k1 - k0 <= maxDegree, "gat: a row has more in-edges than maxDegree");
       for (let e = k0; e < k1; e++) assert(load<f32>(coef + (<usize>e << 2)) >= 0, "gat: negative edge coefficient");
     }
   }
@@ -90,45 +99,55 @@ export function f32_gat_aggregate(
     const k0 = load<i32>(rowPtr + (<usize>v << 2));
     const k1 = load<i32>(rowPtr + (<usize>(v + 1) << 2));
     const outRow = out + <usize>v * outStride;
-    const sRow = <usize>v * <usize>heads << 2;
-    for (let k = 0; k < heads; k++) {
-      const kOff = <usize>k << 2;
-      const erv = load<f32>(er + sRow + kOff);
-      // the row's kept edges, compacted into REC-byte records: score (then weight), Z row pointer, coefficient
-      let cnt = 0;
-      let m = -Infinity as f32;
-      for (let e = k0; e < k1; e++) {
-        const eb = <usize>e << 2;
-        const c = load<f32>(coef + eb);
-        if (!(c > 0)) continue;
-        const u = load<i32>(colIdx + eb);
-        let s = load<f32>(el + (<usize>u * <usize>heads << 2) + kOff) + erv;
-        s = s > 0 ? s : negativeSlope * s;
-        m = max(m, s);
-        const q = scratch + <usize>cnt * REC;
-        store<f32>(q, s);
-        store<u32>(q, <u32>(z + <usize>u * zStride + <usize>k * hf), 4);
-        store<f32>(q, c, 8);
-        cnt++;
+    const erRow = er + <usize>v * hb;
+    // scores of the kept edges, all heads at once (el and er rows are contiguous over heads)
+    let cnt: usize = 0;
+    for (let e = k0; e < k1; e++) {
+      const eb = <usize>e << 2;
+      const c = load<f32>(coef + eb);
+      if (!(c > 0)) continue;
+      const u = <usize>load<i32>(colIdx + eb);
+      store<u32>(zpArr + (cnt << 2), <u32>(z + u * zStride));
+      store<f32>(cArr + (cnt << 2), c);
+      const elRow = el + u * hb;
+      const sRow = sArr + cnt * hb;
+      let k = 0;
+      for (; k < h4; k += 4) {
+        const kb = <usize>k << 2;
+        let sv = f32x4.add(v128.load(elRow + kb), v128.load(erRow + kb));
+        sv = v128.bitselect(sv, f32x4.mul(sv, slope), f32x4.gt(sv, zero));
+        v128.store(sRow + kb, sv);
       }
+      for (; k < heads; k++) {
+        const kb = <usize>k << 2;
+        let sc = load<f32>(elRow + kb) + load<f32>(erRow + kb);
+        sc = sc > 0 ? sc : negativeSlope * sc;
+        store<f32>(sRow + kb, sc);
+      }
+      cnt++;
+    }
+    for (let k = 0; k < heads; k++) {
+      const kb = <usize>k << 2;
+      let m = -Infinity as f32;
+      for (let j: usize = 0; j < cnt; j++) m = max(m, load<f32>(sArr + j * hb + kb));
       let denom: f32 = 0;
-      for (let j = 0; j < cnt; j++) {
-        const q = scratch + <usize>j * REC;
-        const p = load<f32>(q, 8) * Mathf.exp(load<f32>(q) - m);
+      for (let j: usize = 0; j < cnt; j++) {
+        const q = sArr + j * hb + kb;
+        const p = load<f32>(cArr + (j << 2)) * Mathf.exp(load<f32>(q) - m);
         store<f32>(q, p);
         denom += p;
       }
       const d = f32x4.splat(denom > 0 ? denom : 1);
       const dst = cat ? outRow + <usize>k * hf : outRow;
+      const zk = <usize>k * hf;
       const accumulate = !cat && k > 0;
       let c = 0;
       for (; c + 16 <= f; c += 16) {
         const off = <usize>c << 2;
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        for (let j = 0; j < cnt; j++) {
-          const q = scratch + <usize>j * REC;
-          const p = v128.load_splat<f32>(q);
-          const zp = <usize>load<u32>(q, 4) + off;
+        for (let j: usize = 0; j < cnt; j++) {
+          const p = v128.load_splat<f32>(sArr + j * hb + kb);
+          const zp = <usize>load<u32>(zpArr + (j << 2)) + zk + off;
           a0 = f32x4.add(a0, f32x4.mul(p, v128.load(zp)));
           a1 = f32x4.add(a1, f32x4.mul(p, v128.load(zp, 16)));
           a2 = f32x4.add(a2, f32x4.mul(p, v128.load(zp, 32)));
@@ -148,10 +167,9 @@ export function f32_gat_aggregate(
       if (c + 8 <= f) {
         const off = <usize>c << 2;
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-        for (let j = 0; j < cnt; j++) {
-          const q = scratch + <usize>j * REC;
-          const p = v128.load_splat<f32>(q);
-          const zp = <usize>load<u32>(q, 4) + off;
+        for (let j: usize = 0; j < cnt; j++) {
+          const p = v128.load_splat<f32>(sArr + j * hb + kb);
+          const zp = <usize>load<u32>(zpArr + (j << 2)) + zk + off;
           a0 = f32x4.add(a0, f32x4.mul(p, v128.load(zp)));
           a1 = f32x4.add(a1, f32x4.mul(p, v128.load(zp, 16)));
         }
@@ -168,9 +186,9 @@ export function f32_gat_aggregate(
         const off = <usize>c << 2;
         const n = min(f - c, 4);
         let a0 = f32x4.splat(0);
-        for (let j = 0; j < cnt; j++) {
-          const q = scratch + <usize>j * REC;
-          a0 = f32x4.add(a0, f32x4.mul(v128.load_splat<f32>(q), loadPartial(<usize>load<u32>(q, 4) + off, n)));
+        for (let j: usize = 0; j < cnt; j++) {
+          const zp = <usize>load<u32>(zpArr + (j << 2)) + zk + off;
+          a0 = f32x4.add(a0, f32x4.mul(v128.load_splat<f32>(sArr + j * hb + kb), loadPartial(zp, n)));
         }
         a0 = f32x4.div(a0, d);
         const o = dst + off;

@@ -555,7 +555,7 @@ export class GltModel {
         t = prof ? performance.now() : 0;
         ex.f32_gat_aggregate(
           rout, heads, hf, rin, g.rowPtr, g.colIdx, g.values, b, el, er, att.negativeSlope, att.concat ? 1 : 0,
-          lb.bias, ACT_CODE[lp.activation], a, scratch,
+          lb.bias, ACT_CODE[lp.activation], a, scratch, this.plan.maxDegree,
         );
         if (prof) prof.step(l, "aggregate", STEP_KERNEL.gatAggregate, rout, rin, fout, gatAggregateMacs(att, this.positiveEdgesOf(g, rout)), t);
         continue;
@@ -725,7 +725,7 @@ export class GltModel {
         if (!csrInput && lp.kernelDense === "sparse") scratchBytes = Math.max(scratchBytes, ex.f32_spmm_w_nm_scratch(lp.inFeatures, lp.weightCols));
         if (lp.gat) {
           scoreBytes = Math.max(scoreBytes, (rin + rout) * lp.gat.heads * 4);
-          scratchBytes = Math.max(scratchBytes, ex.f32_gat_aggregate_scratch(this.plan.maxDegree));
+          scratchBytes = Math.max(scratchBytes, ex.f32_gat_aggregate_scratch(this.plan.maxDegree, lp.gat.heads));
         }
       });
     }

@@ -1,7 +1,8 @@
 /**
  * Receptive fields of node queries (pure TypeScript, no wasm).
  *
- * A k-layer GCN's logits at node v depend only on the nodes within k in-edge hops of v. For a set
+ * A k-layer model's logits at node v (GCN, GIN or GAT alike) depend only on the nodes within k
+ * in-edge hops of v. For a set
  * of query nodes Q the fields nest: R_0 = Q, R_h = R_{h−1} ∪ in-neighbours(R_{h−1}). Numbering
  * the nodes in BFS order (queries first, then each hop's newcomers) makes every R_h a prefix
  * 0 … |R_h| − 1 of the local ids, so layer l (0-based, of L) computes rows [0, |R_{L−1−l}|) from

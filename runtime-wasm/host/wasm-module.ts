@@ -31,9 +31,9 @@ export interface KernelExports {
   f32_gat_scores(rowsL: number, rowsR: number, heads: number, f: number, z: Ptr, aSrc: Ptr, aDst: Ptr, el: Ptr, er: Ptr): void;
   f32_gat_aggregate(
     rows: number, heads: number, f: number, zRows: number, rowPtr: Ptr, colIdx: Ptr, coef: Ptr,
-    z: Ptr, el: Ptr, er: Ptr, negativeSlope: number, concat: number, bias: Ptr, act: number, out: Ptr, scratch: Ptr,
+    z: Ptr, el: Ptr, er: Ptr, negativeSlope: number, concat: number, bias: Ptr, act: number, out: Ptr, scratch: Ptr, maxDegree: number,
   ): void;
-  f32_gat_aggregate_scratch(maxDegree: number): number;
+  f32_gat_aggregate_scratch(maxDegree: number, heads: number): number;
   f32_zero(dst: Ptr, count: number): void;
   f32_copy(dst: Ptr, src: Ptr, count: number): void;
   f32_transpose(rows: number, cols: number, src: Ptr, dst: Ptr): void;

@@ -24,7 +24,9 @@ describe("wasm build", () => {
     expect(dbg.map((i) => `${i.module}.${i.name}`)).toEqual(["env.abort"]);
     expect(wasmBytes("release").length).toBeLessThan(wasmBytes("debug").length);
     const names = WebAssembly.Module.exports(kernelModule("release")).map((e) => e.name);
-    for (const k of ["f32_spmm_csr", "f32_sddmm_csr", "f32_spmm_w_nm", "f32_spgemm_csr", "f32_gemm", "f32_bias_act", "memory", "heap_base"]) expect(names).toContain(k);
+    for (const k of ["f32_spmm_csr", "f32_sddmm_csr", "f32_spmm_w_nm", "f32_spgemm_csr", "f32_gemm", "f32_bias_act", "f32_gat_scores", "f32_gat_aggregate", "memory", "heap_base"]) {
+      expect(names).toContain(k);
+    }
   });
 
   it("release hot loops use f32x4 arithmetic", () => {
@@ -32,7 +34,7 @@ describe("wasm build", () => {
     expect(existsSync(watFile), "run npm run build:wasm").toBe(true);
     const fns = watFunctions(readFileSync(watFile, "utf8"));
     const simd = (name: string) => /f32x4\.mul/.test(fns.get(`runtime-wasm/assembly/${name}`) ?? "");
-    for (const f of ["spmm/f32_spmm_csr", "sddmm/f32_sddmm_csr", "spmm_w/f32_spmm_w_nm", "spmm_w/f32_spmm_w_fm", "gemm/microKernel4", "gemm/microKernel1"]) {
+    for (const f of ["spmm/f32_spmm_csr", "sddmm/f32_sddmm_csr", "spmm_w/f32_spmm_w_nm", "spmm_w/f32_spmm_w_fm", "gemm/microKernel4", "gemm/microKernel1", "gat/f32_gat_scores", "gat/f32_gat_aggregate"]) {
       expect(simd(f), f).toBe(true);
     }
   });

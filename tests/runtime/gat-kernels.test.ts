@@ -70,10 +70,10 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
                 const bias = rng.next() < 0.6 ? randomDense(rng, outW) : null;
                 const p = mem.csr(g);
                 const out = mem.out(rows * outW);
-                const scratch = mem.out(rt.exports.f32_gat_aggregate_scratch(maxDegree(g)) / 4);
+                const scratch = mem.out(rt.exports.f32_gat_aggregate_scratch(maxDegree(g), heads) / 4);
                 rt.exports.f32_gat_aggregate(
                   rows, heads, f, zRows, p.rowPtr, p.colIdx, p.values, mem.f32(z), mem.f32(el), mem.f32(er),
-                  slope, concat ? 1 : 0, bias ? mem.f32(bias) : 0, ACT_CODE[act], out, scratch,
+                  slope, concat ? 1 : 0, bias ? mem.f32(bias) : 0, ACT_CODE[act], out, scratch, maxDegree(g),
                 );
                 const want = refGatAggregate(g, heads, f, z, el, er, slope, concat, bias, act);
                 const label = `heads=${heads} F=${f} rows=${rows}/${zRows} nnz=${g.colIdx.length} concat=${concat} ${act} slope=${slope}`;
@@ -98,7 +98,7 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
       const bias = randomDense(rng, f);
       const p = mem.csr(g);
       const out = mem.out(3 * f);
-      rt.exports.f32_gat_aggregate(3, heads, f, 3, p.rowPtr, p.colIdx, p.values, mem.f32(z), mem.f32(el), mem.f32(er), 0.2, 0, mem.f32(bias), ACT_CODE.elu, out, mem.out(64));
+      rt.exports.f32_gat_aggregate(3, heads, f, 3, p.rowPtr, p.colIdx, p.values, mem.f32(z), mem.f32(el), mem.f32(er), 0.2, 0, mem.f32(bias), ACT_CODE.elu, out, mem.out(rt.exports.f32_gat_aggregate_scratch(3, heads) / 4), 3);
       const got = mem.read(out, 3 * f);
       const elu = (x: number) => (x > 0 ? x : Math.expm1(x));
       for (const r of [0, 1]) for (let c = 0; c < f; c++) expect(got[r * f + c]).toBeCloseTo(elu(bias[c]), 6);
@@ -118,7 +118,7 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
       const er = Float32Array.from({ length: rows * heads }, () => rng.int(2) ? 900 : -3000);
       const p = mem.csr(g);
       const out = mem.out(rows * heads * f);
-      rt.exports.f32_gat_aggregate(rows, heads, f, rows, p.rowPtr, p.colIdx, p.values, mem.f32(z), mem.f32(el), mem.f32(er), 0.25, 1, 0, 0, out, mem.out(rt.exports.f32_gat_aggregate_scratch(rows) / 4));
+      rt.exports.f32_gat_aggregate(rows, heads, f, rows, p.rowPtr, p.colIdx, p.values, mem.f32(z), mem.f32(el), mem.f32(er), 0.25, 1, 0, 0, out, mem.out(rt.exports.f32_gat_aggregate_scratch(rows, heads) / 4), rows);
       const got = mem.read(out, rows * heads * f);
       expect(got.every(Number.isFinite)).toBe(true);
       expect(relErr(got, refGatAggregate(g, heads, f, z, el, er, 0.25, true, null, "none"))).toBeLessThanOrEqual(TOL);
@@ -150,9 +150,11 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
         const p = mem.csr(g);
         const buf = mem.f32(new Float32Array(64));
         const call = (colIdx: number, values: number) =>
-          rt.exports.f32_gat_aggregate(2, 1, 4, 2, p.rowPtr, colIdx, values, buf, buf, buf, 0.2, 1, 0, 0, mem.out(8), mem.out(16));
+          rt.exports.f32_gat_aggregate(2, 1, 4, 2, p.rowPtr, colIdx, values, buf, buf, buf, 0.2, 1, 0, 0, mem.out(8), mem.out(16), 1);
         expect(() => call(p.colIdx, p.values)).toThrow(/negative edge coefficient/);
         expect(() => call(mem.i32([0, 5]), mem.f32([1, 1]))).toThrow(/column index out of range/);
+        const wide = mem.csr({ rows: 1, cols: 2, rowPtr: Int32Array.from([0, 2]), colIdx: Int32Array.from([0, 1]), values: Float32Array.from([1, 1]) });
+        expect(() => rt.exports.f32_gat_aggregate(1, 1, 4, 2, wide.rowPtr, wide.colIdx, wide.values, buf, buf, buf, 0.2, 1, 0, 0, mem.out(8), mem.out(16), 1)).toThrow(/more in-edges than maxDegree/);
         expect(() => rt.exports.f32_gat_scores(1, 2, 1, 4, buf, buf, buf, mem.out(4), mem.out(4))).toThrow(WasmAssertionError);
       });
     }
