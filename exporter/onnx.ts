@@ -1,12 +1,20 @@
 /**
- * A GCN Ticket as an ONNX model (opset 17 or 18, IR version 8) that ONNX Runtime loads and runs.
+ * A GCN, GIN or GAT Ticket as an ONNX model (opset 17 or 18, IR version 8) that ONNX Runtime loads
+ * and runs.
  *
  *   input  x       float32 [nodes, features]   (dense node features)
  *   output logits  float32 [nodes, classes]
  *
- * Each layer computes act(Â · (H · W) + b), the Ticket's definition, with the message passing Â · Y
- * run on the narrower side: Â · (H · W) when out ≤ in (1433 → 512, 512 → 7 on Cora), else
- * (Â · H) · W. Â is the pruned graph with its baked coefficients (self-loops included).
+ * A GCN or GIN layer computes act(Â · (H · W) + b), the Ticket's definition, with the message
+ * passing Â · Y run on the narrower side: Â · (H · W) when out ≤ in (1433 → 512, 512 → 7 on Cora),
+ * else (Â · H) · W. Â is the pruned graph with its baked coefficients (self-loops included).
+ *
+ * A GAT layer (ticket/ticket.ts) is written in the "gather" form only, its buckets counting the
+ * edges with coefficient > 0 (an edge of coefficient 0 has no weight in the softmax and is left
+ * out): Z = H · W; el, er = Z times block-diagonal matrices of the attention vectors; per bucket,
+ * Gather the K source rows of Z and el and the destination's er, LeakyReLU, + log(coef) (−∞ on
+ * padded slots), Softmax over the K axis, the α-weighted sum of the source rows. Nodes without a
+ * kept in-edge take a zero row; averaged heads are one MatMul; then + b and the activation.
  *
  * How Â · Y is written ("message passing"; measured on a Cora-size dense GCN in README.md
  * "ONNX export"):
@@ -44,7 +52,7 @@
  * Like protobuf.ts, this module needs only protobufjs/minimal (no fs, no onnxruntime).
  */
 import type { CsrMatrix } from "../ticket/csr.js";
-import type { Ticket, WeightMatrix } from "../ticket/ticket.js";
+import type { GatAttention, Ticket, WeightMatrix } from "../ticket/ticket.js";
 import * as O from "./generated/onnx-schema.js";
 import { validateTicket } from "./validate.js";
 
@@ -101,12 +109,14 @@ function int64s(values: ArrayLike<number>): BigInt64Array {
   return BigInt64Array.from(values as ArrayLike<number>, (v) => BigInt(v));
 }
 
-type Attr = number | string | number[];
+/** An attribute value: a number is an INT attribute, `{ float }` a FLOAT one. */
+type Attr = number | string | number[] | { float: number };
 
 function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}): O.NodeProto {
   const attribute: O.AttributeProto[] = [];
   for (const [name, v] of Object.entries(attrs)) {
     if (typeof v === "number") attribute.push(O.createAttributeProto({ name, type: AT.INT, i: v }));
+    else if (typeof v === "object" && !Array.isArray(v)) attribute.push(O.createAttributeProto({ name, type: AT.FLOAT, f: v.float }));
     else if (typeof v === "string") attribute.push(O.createAttributeProto({ name, type: AT.STRING, s: new TextEncoder().encode(v) }));
     else attribute.push(O.createAttributeProto({ name, type: AT.INTS, ints: v }));
   }
@@ -178,9 +188,56 @@ function degreeBuckets(g: Ticket["graph"]): { buckets: Bucket[]; order: Int32Arr
   return { buckets, order: identity ? null : order, padded };
 }
 
+/** The GAT form's degree buckets: nodes grouped by their count of kept in-edges (coefficient > 0). */
+interface GatBucket {
+  k: number; // padded width
+  rows: number;
+  src: Int32Array; // rows × k, padded with numNodes (the appended zero row)
+  dst: Int32Array; // rows × 1: the bucket's nodes
+  logCoef: Float32Array; // rows × k × 1: log(coef), padded with −∞ (weight 0 in the softmax)
+}
+
+function gatBuckets(g: Ticket["graph"]): { buckets: GatBucket[]; order: Int32Array | null; padded: boolean; noInEdges: boolean } {
+  const n = g.numNodes;
+  const members = new Map<number, number[]>();
+  let padded = false;
+  const kept = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    for (let e = g.rowPtr[v]; e < g.rowPtr[v + 1]; e++) if (g.coef[e] !== 0) kept[v]++;
+    if (kept[v] === 0) continue;
+    let k = 1;
+    while (k < kept[v]) k *= 2;
+    if (k !== kept[v]) padded = true;
+    (members.get(k) ?? members.set(k, []).get(k)!).push(v);
+  }
+  const buckets: GatBucket[] = [];
+  const order = new Int32Array(n).fill(-1); // order[v] = row of node v in the concatenated bucket outputs
+  let row = 0;
+  for (const k of [...members.keys()].sort((a, b) => a - b)) {
+    const vs = members.get(k)!;
+    const src = new Int32Array(vs.length * k).fill(n);
+    const logCoef = new Float32Array(vs.length * k).fill(-Infinity);
+    vs.forEach((v, i) => {
+      order[v] = row++;
+      let j = i * k;
+      for (let e = g.rowPtr[v]; e < g.rowPtr[v + 1]; e++) {
+        if (g.coef[e] === 0) continue;
+        src[j] = g.colIdx[e];
+        logCoef[j++] = Math.log(g.coef[e]);
+      }
+    });
+    buckets.push({ k, rows: vs.length, src, dst: Int32Array.from(vs), logCoef });
+  }
+  const noInEdges = row < n;
+  for (let v = 0; v < n; v++) if (order[v] < 0) order[v] = row; // the zero row after the buckets
+  const identity = order.every((r, v) => r === v);
+  return { buckets, order: identity ? null : order, padded, noInEdges };
+}
+
 /**
- * Encodes a GCN ticket as an ONNX model (ModelProto bytes). The ticket is validated first (a
- * TicketFormatError names what is wrong). See the module comment for the graph's form.
+ * Encodes a GCN, GIN or GAT ticket as an ONNX model (ModelProto bytes). The ticket is validated
+ * first (a TicketFormatError names what is wrong). See the module comment for the graph's form; a
+ * GAT ticket needs the "gather" form (a RangeError otherwise).
  */
 export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint8Array {
   validateTicket(ticket);
@@ -191,9 +248,9 @@ export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint
   if (!MESSAGE_PASSING.includes(mp)) throw new RangeError(`messagePassing must be one of ${MESSAGE_PASSING.join(", ")}; got ${String(mp)}`);
   if (mp === "gather" && graphAsInput) throw new RangeError(`messagePassing "gather" bakes the graph in; with graphAsInput use "scatter-elements" or "scatter-nd"`);
   if (ticket.layers.length === 0) throw new RangeError("the ticket has no layers");
-  for (const [i, l] of ticket.layers.entries()) {
-    if (l.kind !== "gcn") throw new RangeError(`layers[${i}]: ONNX export supports GCN layers only, not ${String(l.kind)}`);
-  }
+  const isGat = ticket.layers[0].kind === "gat"; // validated: then every layer is
+  if (isGat && graphAsInput) throw new RangeError("a GAT ticket cannot be exported with graphAsInput: its attention softmax is written per degree bucket, which needs the graph baked in");
+  if (isGat && mp !== "gather") throw new RangeError(`a GAT ticket exports with messagePassing "gather" only, not "${mp}"`);
   const g = ticket.graph;
   const numEdges = g.rowPtr[g.numNodes];
   const nodesDim: number | string = graphAsInput ? "nodes" : g.numNodes;
@@ -213,7 +270,16 @@ export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint
   const DST = "edge_dst_col"; // [E, 1]; ScatterND's indices must be int64
   const COEF = "edge_coef_col"; // [E, 1]
   let gather: ReturnType<typeof degreeBuckets> | null = null;
-  if (graphAsInput) {
+  let gatGather: ReturnType<typeof gatBuckets> | null = null;
+  if (isGat) {
+    gatGather = gatBuckets(g);
+    for (const b of gatGather.buckets) {
+      constant(`graph_k${b.k}_src`, [b.rows, b.k], b.src);
+      constant(`graph_k${b.k}_dst`, [b.rows, 1], b.dst);
+      constant(`graph_k${b.k}_log_coef`, [b.rows, b.k, 1], b.logCoef);
+    }
+    if (gatGather.order) constant("graph_order", [g.numNodes], gatGather.order);
+  } else if (graphAsInput) {
     input.push(valueInfo(ONNX_GRAPH_INPUTS.src, DT.INT64, ["edges"])); // used as SRC directly
     input.push(valueInfo(ONNX_GRAPH_INPUTS.dst, DT.INT64, ["edges"]));
     input.push(valueInfo(ONNX_GRAPH_INPUTS.coef, DT.FLOAT, ["edges"]));
@@ -280,6 +346,63 @@ export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint
     }
   };
 
+  /**
+   * `out` = the GAT aggregation of z [N, heads·F] (ticket/ticket.ts), heads concatenated or
+   * averaged, + bias. Per bucket of in-degree ≤ K: the K source rows of z and el, er of the
+   * destination, LeakyReLU, + log(coef) (−∞ on padded slots), Softmax over the K axis, the
+   * α-weighted sum of the source rows. Nodes without kept in-edges take the zero row.
+   */
+  const gatAggregate = (p: string, z: string, att: GatAttention, bias: string | null, out: string): void => {
+    const gg = gatGather!;
+    const heads = att.heads;
+    const f = att.headFeatures;
+    const width = heads * f;
+    // el = z · Asrc, er = z · Adst: block-diagonal [heads·F, heads], column k holding head k's vector
+    const blocks = (a: Float32Array): Float32Array => {
+      const m = new Float32Array(width * heads);
+      for (let k = 0; k < heads; k++) for (let c = 0; c < f; c++) m[(k * f + c) * heads + k] = a[k * f + c];
+      return m;
+    };
+    nodes.push(node("MatMul", [z, constant(`${p}_att_src`, [width, heads], blocks(att.src))], [`${p}_el`])); // [N, heads]
+    nodes.push(node("MatMul", [z, constant(`${p}_att_dst`, [width, heads], blocks(att.dst))], [`${p}_er`]));
+    let zTable = z;
+    let elTable = `${p}_el`;
+    if (gg.padded) {
+      zTable = `${p}_z_padded`;
+      elTable = `${p}_el_padded`;
+      nodes.push(node("Concat", [z, constant(`zero_row_${width}`, [1, width], new Float32Array(width))], [zTable], { axis: 0 }));
+      nodes.push(node("Concat", [`${p}_el`, constant(`zero_row_${heads}`, [1, heads], new Float32Array(heads))], [elTable], { axis: 0 }));
+    }
+    const parts: string[] = [];
+    for (const b of gg.buckets) {
+      const q = `${p}_k${b.k}`;
+      const src = `graph_k${b.k}_src`;
+      nodes.push(node("Gather", [elTable, src], [`${q}_el`], { axis: 0 })); // [rows, K, heads]
+      nodes.push(node("Gather", [`${p}_er`, `graph_k${b.k}_dst`], [`${q}_er`], { axis: 0 })); // [rows, 1, heads]
+      nodes.push(node("Add", [`${q}_el`, `${q}_er`], [`${q}_score`]));
+      nodes.push(node("LeakyRelu", [`${q}_score`], [`${q}_leaky`], { alpha: { float: att.negativeSlope } }));
+      nodes.push(node("Add", [`${q}_leaky`, `graph_k${b.k}_log_coef`], [`${q}_logits`]));
+      nodes.push(node("Softmax", [`${q}_logits`], [`${q}_alpha`], { axis: 1 }));
+      nodes.push(node("Unsqueeze", [`${q}_alpha`, constant("axes_3", [1], int64s([3]))], [`${q}_alpha4`])); // [rows, K, heads, 1]
+      nodes.push(node("Gather", [zTable, src], [`${q}_z`], { axis: 0 })); // [rows, K, heads·F]
+      nodes.push(node("Reshape", [`${q}_z`, constant(`shape_${b.rows}x${b.k}x${heads}x${f}`, [4], int64s([b.rows, b.k, heads, f]))], [`${q}_z4`]));
+      nodes.push(node("Mul", [`${q}_z4`, `${q}_alpha4`], [`${q}_messages`]));
+      nodes.push(node("ReduceSum", [`${q}_messages`, constant("axes_1", [1], int64s([1]))], [`${q}_summed`], { keepdims: 0 })); // [rows, heads, F]
+      nodes.push(node("Reshape", [`${q}_summed`, constant(`shape_${b.rows}x${width}`, [2], int64s([b.rows, width]))], [`${q}_rows`]));
+      parts.push(`${q}_rows`);
+    }
+    if (gg.noInEdges) parts.push(constant(`zero_row_${width}`, [1, width], new Float32Array(width)));
+    let agg = parts[0];
+    if (parts.length > 1) nodes.push(node("Concat", parts, [(agg = `${p}_buckets`)], { axis: 0 }));
+    if (gg.order) nodes.push(node("Gather", [agg, "graph_order"], [(agg = `${p}_aggregated`)], { axis: 0 }));
+    if (!att.concat && heads > 1) {
+      const mean = new Float32Array(width * f);
+      for (let k = 0; k < heads; k++) for (let c = 0; c < f; c++) mean[(k * f + c) * f + c] = 1 / heads;
+      nodes.push(node("MatMul", [agg, constant(`head_mean_${heads}x${f}`, [width, f], mean)], [(agg = `${p}_head_mean`)]));
+    }
+    nodes.push(bias ? node("Add", [agg, bias], [out]) : node("Identity", [agg], [out]));
+  };
+
   let h = ONNX_INPUT;
   for (const [i, layer] of ticket.layers.entries()) {
     const p = `l${i}`;
@@ -287,10 +410,13 @@ export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint
     const w = `${p}_weight`;
     addWeight(w, layer.weight, opts.sparseInitializers === true, initializer, sparseInitializer);
     const bias = layer.bias ? constant(`${p}_bias`, [layer.outFeatures], layer.bias) : null;
-    const relu = layer.activation === "relu";
+    const act = layer.activation === "relu" ? "Relu" : layer.activation === "elu" ? "Elu" : null;
     const out = last ? ONNX_OUTPUT : `${p}_out`;
-    const pre = relu ? `${p}_pre` : out; // the affine part; Relu(pre) → out
-    if (layer.outFeatures <= layer.inFeatures || !hasEdges) {
+    const pre = act ? `${p}_pre` : out; // the affine part; act(pre) → out
+    if (layer.kind === "gat") {
+      nodes.push(node("MatMul", [h, w], [`${p}_z`]));
+      gatAggregate(p, `${p}_z`, layer.attention!, bias, pre);
+    } else if (layer.outFeatures <= layer.inFeatures || !hasEdges) {
       nodes.push(node("MatMul", [h, w], [`${p}_hw`])); // Â · (H · W) + b
       aggregate(p, `${p}_hw`, layer.outFeatures, bias, pre);
     } else {
@@ -298,21 +424,22 @@ export function ticketToOnnx(ticket: Ticket, opts: OnnxExportOptions = {}): Uint
       nodes.push(node("MatMul", [`${p}_ah`, w], [bias ? `${p}_ahw` : pre]));
       if (bias) nodes.push(node("Add", [`${p}_ahw`, bias], [pre]));
     }
-    if (relu) nodes.push(node("Relu", [pre], [out]));
+    if (act) nodes.push(node(act, [pre], [out]));
     h = out;
   }
 
   const m = ticket.meta;
   const shape = `${ticket.layers.map((l) => l.inFeatures).join("-")}-${ticket.numClasses}`;
+  const family = isGat ? "GAT" : ticket.layers.every((l) => l.kind === "gin") ? "GIN" : "GCN";
   const model = O.createModelProto({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [O.createOperatorSetIdProto({ domain: "", version: opset })],
     producerName: "fastglt",
     producerVersion: "0.1.0",
     modelVersion: 1,
-    docString: opts.docString ?? `fastglt GCN ticket ${shape}, ${g.numNodes} nodes, ${numEdges} edges${graphAsInput ? " (the edge list is an input)" : ""}`,
+    docString: opts.docString ?? `fastglt ${family} ticket ${shape}, ${g.numNodes} nodes, ${numEdges} edges${graphAsInput ? " (the edge list is an input)" : ""}`,
     graph: O.createGraphProto({
-      name: "fastglt_gcn",
+      name: `fastglt_${family.toLowerCase()}`,
       node: nodes,
       initializer,
       sparseInitializer,

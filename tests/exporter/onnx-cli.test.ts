@@ -24,12 +24,24 @@ const dir = mkdtempSync(join(tmpdir(), "fastglt-onnx-cli-"));
 const glt = join(dir, "model.glt");
 const other = join(dir, "other.glt");
 const featureless = join(dir, "featureless.glt");
+const gat = join(dir, "gat.glt");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   await writeTicketFile(glt, onnxTicket(SPEC));
   await writeTicketFile(other, onnxTicket({ ...SPEC, seed: 22 })); // same shapes, other weights and graph
   await writeTicketFile(featureless, onnxTicket({ ...SPEC, featureDensity: null }));
+  await writeTicketFile(
+    gat,
+    onnxTicket({
+      ...SPEC,
+      zeroCoefFraction: 0.1,
+      layers: [
+        { kind: "gat", gat: { heads: 3, headFeatures: 4, concat: true }, out: 12, density: 0.3, format: "csr", activation: "elu" },
+        { kind: "gat", gat: { heads: 2, headFeatures: 5, concat: false }, out: 5, density: 0.8, format: "dense", activation: "none" },
+      ],
+    }),
+  );
 });
 
 /** Exactly one line on stderr, and no stack trace. */
@@ -77,6 +89,19 @@ describe("fastglt export / verify", () => {
     expect(r).not.toHaveProperty("logits");
   });
 
+  it("a GAT ticket exports and verifies", () => {
+    const onnx = join(dir, "gat.onnx");
+    const e = runCli(["export", gat, "--onnx", onnx]);
+    expect(e.stderr).toBe("");
+    expect(e.status).toBe(0);
+    expect(summarizeOnnx(new Uint8Array(readFileSync(onnx))).ops.Softmax).toBeGreaterThan(0);
+    const v = runCli(["verify", onnx, "--ticket", gat, "--json", "--runs", "1"]);
+    expect(v.status).toBe(0);
+    const r = JSON.parse(v.stdout);
+    expect([r.ok, r.samePredictions]).toEqual([true, true]);
+    expect(r.maxRelativeError).toBeLessThanOrEqual(1e-4);
+  });
+
   it("scatter-nd models are verified on one thread", () => {
     const onnx = join(dir, "model-nd.onnx");
     expect(runCli(["export", glt, "--onnx", onnx, "--message-passing", "scatter-nd"]).status).toBe(0);
@@ -113,6 +138,7 @@ describe("fastglt export / verify", () => {
       [["export", glt, "--onnx", join(dir, "x.onnx"), "--message-passing", "dense"], 2, /^fastglt export: --message-passing must be one of gather, scatter-elements, scatter-nd/],
       [["export", glt, "--onnx", join(dir, "x.onnx"), "--graph-as-input", "--message-passing", "gather"], 2, /cannot be combined with --graph-as-input/],
       [["export", glt, "--onnx", join(dir, "no", "such", "dir", "x.onnx")], 1, /^fastglt export: ENOENT/],
+      [["export", gat, "--onnx", join(dir, "x.onnx"), "--graph-as-input"], 1, /^fastglt export: a GAT ticket cannot be exported with graphAsInput/],
     ];
     for (const [args, status, message] of cases) {
       const r = runCli(args);

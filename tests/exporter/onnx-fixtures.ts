@@ -1,14 +1,18 @@
 import { csrToDense, type CsrMatrix } from "../../ticket/csr.js";
-import type { Activation, Ticket, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
+import type { Activation, LayerKind, Ticket, TicketLayer, WeightMatrix } from "../../ticket/ticket.js";
 import { randomMeta, rng } from "./helpers.js";
 
 /**
- * Random GCN tickets for the ONNX tests. Unlike helpers.ts's randomTicket (built to stress the
+ * Random GCN, GIN and GAT tickets for the ONNX tests. Unlike helpers.ts's randomTicket (built to stress the
  * .glt codec with f32 extremes that overflow in a forward pass), values here are moderate, so
  * ONNX Runtime's f32 arithmetic and the f64 reference agree to rounding; the awkwardness is in
  * the structure instead.
  */
 export interface OnnxLayerSpec {
+  /** "gcn" unless given; a gat layer needs `gat`, and then every layer must be gat */
+  kind?: LayerKind;
+  /** gat: out must be heads · headFeatures when concat, else headFeatures */
+  gat?: { heads: number; headFeatures: number; concat: boolean; negativeSlope?: number };
   out: number;
   /** fraction of weights kept */
   density: number;
@@ -29,6 +33,10 @@ export interface OnnxTicketSpec {
   degree: number | ((v: number) => number);
   /** nodes with no edges at all, in or out */
   isolated?: number[];
+  /** GAT tickets: nodes whose in-edges all have coefficient 0 (kept in the graph, no weight) */
+  zeroCoefNodes?: number[];
+  /** GAT tickets: fraction of the other edges with coefficient 0 */
+  zeroCoefFraction?: number;
   /** feature density, or null: no features in the ticket */
   featureDensity: number | null;
 }
@@ -70,20 +78,28 @@ export function onnxTicket(spec: OnnxTicketSpec): Ticket {
     }
     for (let k = 0; k < d; k++) {
       src.push(sources[Math.floor(rand() * sources.length)]); // duplicates and self-loops happen
-      coef.push(Math.fround(0.05 + 0.95 * rand()));
+      let c = Math.fround(0.05 + 0.95 * rand());
+      if (spec.zeroCoefNodes?.includes(v) || (spec.zeroCoefFraction !== undefined && rand() < spec.zeroCoefFraction)) c = 0;
+      coef.push(c);
     }
     rowPtr[v + 1] = src.length;
   }
   const layers: TicketLayer[] = [];
   let fin = spec.inFeatures;
   for (const s of spec.layers) {
+    const a = s.gat;
+    const cols = a ? a.heads * a.headFeatures : s.out;
+    if (a && s.out !== (a.concat ? cols : a.headFeatures)) throw new Error("onnxTicket: a gat layer's out must follow from its gat spec");
+    const vec = () => Float32Array.from({ length: cols }, () => Math.fround((rand() - 0.5) * 2));
+    const attention = a && { heads: a.heads, headFeatures: a.headFeatures, src: vec(), dst: vec(), negativeSlope: a.negativeSlope ?? 0.2, concat: a.concat };
     layers.push({
-      kind: "gcn",
+      kind: s.kind ?? "gcn",
       inFeatures: fin,
       outFeatures: s.out,
-      weight: weight(rand, fin, s.out, s),
+      weight: weight(rand, fin, cols, s),
       bias: s.bias === false ? null : Float32Array.from({ length: s.out }, () => Math.fround((rand() - 0.5) * 0.2)),
       activation: s.activation ?? "relu",
+      ...(attention && { attention }),
     });
     fin = s.out;
   }
