@@ -1,6 +1,6 @@
 // Element-wise helpers: fused bias + activation (ReLU, ELU), zero, copy, transpose.
 
-import { transpose4x4 } from "./util";
+import { transpose4x4, loadPartial, storePartial } from "./util";
 
 /** row[0..f) = bias (or 0 when bias is null). */
 export function initRow(row: usize, f: i32, bias: usize): void {
@@ -28,16 +28,48 @@ export const ACT_NONE: i32 = 0;
 export const ACT_RELU: i32 = 1;
 export const ACT_ELU: i32 = 2;
 
-/** ELU, α = 1: x for x > 0, else exp(x) − 1. */
+/**
+ * expm1 on four lanes, for x ≤ 0 (ELU's negative side): x = n·ln2 + t with |t| ≤ ln2/2 (ln2 in
+ * two parts, so t is exact), eᵗ − 1 by its Taylor series to t⁷ (truncation < 2⁻²⁶ relative),
+ * then expm1(x) = 2ⁿ·(eᵗ − 1) + (2ⁿ − 1), exact for n = 0 so small |x| keep full relative
+ * precision. Below −17.5 the result is −1 in f32.
+ */
 // @ts-ignore: decorator
-@inline export function elu(x: f32): f32 {
-  return x > 0 ? x : Mathf.expm1(x);
+@inline function vexpm1Neg(x: v128): v128 {
+  const z = f32x4.max(x, f32x4.splat(-17.5));
+  const n = f32x4.nearest(f32x4.mul(z, f32x4.splat(1.44269504)));
+  const t = f32x4.add(f32x4.sub(z, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(2.12194440e-4)));
+  let q = f32x4.splat(<f32>(1.0 / 5040));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(<f32>(1.0 / 720)));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(<f32>(1.0 / 120)));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(<f32>(1.0 / 24)));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(<f32>(1.0 / 6)));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.5));
+  const p = f32x4.add(t, f32x4.mul(f32x4.mul(t, t), q));
+  const s = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.add(f32x4.mul(s, p), f32x4.sub(s, f32x4.splat(1)));
+}
+
+/** ELU (α = 1) on four lanes: x for x > 0, else eˣ − 1. */
+// @ts-ignore: decorator
+@inline export function velu(x: v128): v128 {
+  return v128.bitselect(x, vexpm1Neg(x), f32x4.gt(x, f32x4.splat(0)));
 }
 
 /** row[0..f) = act(row), act an ACT_* code. */
 export function actRow(row: usize, f: i32, act: i32): void {
   if (act == ACT_RELU) reluRow(row, f);
-  else if (act == ACT_ELU) for (let c = 0; c < f; c++) store<f32>(row + (<usize>c << 2), elu(load<f32>(row + (<usize>c << 2))));
+  else if (act == ACT_ELU) {
+    let c = 0;
+    for (; c + 4 <= f; c += 4) {
+      const p = row + (<usize>c << 2);
+      v128.store(p, velu(v128.load(p)));
+    }
+    if (c < f) {
+      const p = row + (<usize>c << 2);
+      storePartial(p, velu(loadPartial(p, f - c)), f - c);
+    }
+  }
 }
 
 /**
