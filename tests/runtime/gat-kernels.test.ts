@@ -144,6 +144,27 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
       }
     });
 
+    it("f32_bias_act ELU: within 1 ulp of the f64 expm1 on a sweep of [-30, 0], tiny and subnormal inputs included", () => {
+      const x: number[] = [];
+      for (let i = 0; i <= 60000; i++) x.push(-30 * (i / 60000) ** 2);
+      for (let e = -149; e <= 0; e += 0.25) x.push(-(2 ** e));
+      const xs = Float32Array.from(x);
+      const p = mem.f32(xs);
+      rt.exports.f32_bias_act(1, xs.length, p, 0, ACT_CODE.elu);
+      const got = mem.read(p, xs.length);
+      const bits = new Int32Array(Float32Array.from([0]).buffer);
+      const ord = (v: number) => {
+        new Float32Array(bits.buffer)[0] = v;
+        return bits[0];
+      };
+      let worst = 0;
+      for (let i = 0; i < xs.length; i++) {
+        const want = Math.fround(Math.expm1(xs[i]));
+        if (got[i] !== want) worst = Math.max(worst, Math.abs(ord(got[i]) - ord(want)));
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+    });
+
     if (variant === "debug") {
       it("debug build: asserts negative coefficients, out-of-range sources and rowsR > rowsL", () => {
         const g: CsrMatrix = { rows: 2, cols: 2, rowPtr: Int32Array.from([0, 1, 2]), colIdx: Int32Array.from([0, 1]), values: Float32Array.from([0.5, -0.1]) };
