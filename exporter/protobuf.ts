@@ -612,9 +612,10 @@ function unpackLayer(m: S.Layer, i: number, version: number): TicketLayer {
   const at = `layers[${i}]`;
   const kind = enumValue(KIND_FROM_WIRE, m.kind, `${at}.kind`, "layer kind");
   const activation = enumValue(ACT_FROM_WIRE, m.activation, `${at}.activation`, "activation");
-  if (version < 2 && (!V1_KINDS.has(m.kind) || !V1_ACTIVATIONS.has(m.activation))) {
-    const what = V1_KINDS.has(m.kind) ? `activation ${activation}` : `layer kind ${kind}`;
-    fail(`${at}.${V1_KINDS.has(m.kind) ? "activation" : "kind"}`, `${what} needs format version 2 (this file is version ${version})`);
+  if (version < 2) {
+    const needs = `needs format version 2 (this file is version ${version})`;
+    if (!V1_KINDS.has(m.kind)) fail(`${at}.kind`, `layer kind ${kind} ${needs}`);
+    if (!V1_ACTIVATIONS.has(m.activation)) fail(`${at}.activation`, `activation ${activation} ${needs}`);
   }
   const fin = dim(m.inFeatures, `${at}.inFeatures`);
   const fout = dim(m.outFeatures, `${at}.outFeatures`);
