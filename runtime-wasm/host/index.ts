@@ -7,6 +7,8 @@
  *   model.predict([3, 14]);                   // 2 × numClasses, over the nodes' receptive field only
  *   model.profile();                          // per-layer time and executed MACs
  *
+ * GCN, GIN and GAT tickets (ReLU, ELU or no activation).
+ *
  * Pulls in neither tfjs nor onnxruntime nor fs: the wasm is embedded as base64.
  */
 import { decodeTicket } from "../../exporter/protobuf.js";
@@ -33,7 +35,7 @@ export const loadModelAsync = loadModel;
 export { createModel, createModelAsync, checkTicket, GltModel, ModelError } from "./model.js";
 export type { ModelOptions, RunOptions, PredictOptions, FeatureInput, Profile, LayerProfile, StepProfile } from "./model.js";
 export { makePlan, planSteps } from "./plan.js";
-export type { Plan, LayerPlan, PlanOptions, StepInfo, InputKind, KernelSource, KernelTiming } from "./plan.js";
+export type { Plan, LayerPlan, GatPlan, PlanOptions, StepInfo, StepOp, InputKind, KernelSource, KernelTiming } from "./plan.js";
 export { estimateMemory, DEFAULT_MAX_MEMORY_BYTES, MAX_VALUE_BOUND } from "./limits.js";
 export { loadWasmKernels, loadWasmKernelsAsync, WasmSparseKernels } from "./wasm-kernels.js";
 export type { CsrHandle, SparseKernels } from "./kernel-api.js";
