@@ -5,7 +5,8 @@ import { prepareSparseMatrix, sparseMatMul, type PreparedSparseMatrix } from "..
 import { denseMatMul } from "../ops/dense-matmul.js";
 import { dropout } from "../ops/dropout.js";
 import { edgeSoftmax, prepareEdgeSoftmax, type EdgeSoftmaxGraph } from "../ops/edge-softmax.js";
-import { headDot } from "../ops/head-dot.js";
+import { biasAdd } from "../ops/bias-add.js";
+import { headDot, prepareHeadDot, type PreparedHeadDot } from "../ops/head-dot.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform } from "./init.js";
@@ -83,7 +84,11 @@ export class GatModel implements PrunableModel {
   private readonly softmaxGraph: EdgeSoftmaxGraph;
   /** per layer: the edge set repeated per head, edge e·H + k = (src·H + k → dst·H + k), over Z seen as [N·H, F] */
   private readonly headGraphs: MessagePassingGraph[];
+  /** attention scores [el | er]: of W1's rows (layer 1, scores = X·(W1·A)) and of Z2's rows (layer 2) */
+  private readonly scorePlans: PreparedHeadDot[];
   private maskTensors: tf.Tensor2D[] = [];
+  /** per weight: does its binary mask keep every entry? (then W ⊙ M is W, and no multiply runs) */
+  private maskAllOnes: boolean[] = [];
   private edgeKeepTensor: tf.Tensor1D | null = null;
 
   constructor(
@@ -115,6 +120,7 @@ export class GatModel implements PrunableModel {
       }
       return g;
     });
+    this.scorePlans = [prepareHeadDot(f, config.heads, 2), prepareHeadDot(numNodes, 1, 2)];
     const variable = (values: Float32Array, shape: [number, number]) => tf.variable(tf.tensor2d(values, shape), true);
     this.weights = [
       { name: "w1", rows: f, cols: width, value: variable(glorotUniform(f, width, rng), [f, width]), mask: new Float32Array(f * width).fill(1), maskTrain: null },
@@ -161,6 +167,7 @@ export class GatModel implements PrunableModel {
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     this.maskTensors = this.weights.map((w) => tf.tensor2d(w.mask, [w.rows, w.cols]));
+    this.maskAllOnes = this.weights.map((w) => w.mask.every((x) => x === 1));
     this.edgeKeepTensor = tf.tensor1d(this.edgeKeep);
   }
 
@@ -177,7 +184,7 @@ export class GatModel implements PrunableModel {
   effectiveWeight(i: number): tf.Tensor2D {
     const w = this.weights[i];
     if (this.maskMode === "zeroed") return w.value as tf.Tensor2D;
-    const masked = tf.mul(w.value, this.maskTensors[i]);
+    const masked = this.maskAllOnes[i] ? w.value : tf.mul(w.value, this.maskTensors[i]);
     return (w.maskTrain ? tf.mul(masked, w.maskTrain) : masked) as tf.Tensor2D;
   }
 
@@ -214,12 +221,12 @@ export class GatModel implements PrunableModel {
       const w1 = this.effectiveWeight(0);
       const z1 = sparseMatMul(this.features, w1);
       // scores of X·W1 as X·(W1·A): W1 has fewer rows than Z1 (Cora: 1433 vs 2708)
-      const s1 = sparseMatMul(this.features, headDot(w1, this.attention[0] as tf.Tensor3D));
-      let h = tf.elu(tf.add(this.attend(0, z1, s1, m, (a) => drop(a, attentionDropout, 0)), this.biases[0])) as tf.Tensor2D;
+      const s1 = sparseMatMul(this.features, headDot(w1, this.attention[0] as tf.Tensor3D, this.scorePlans[0]));
+      let h = tf.elu(biasAdd(this.attend(0, z1, s1, m, (a) => drop(a, attentionDropout, 0)), this.biases[0] as tf.Tensor1D)) as tf.Tensor2D;
       h = drop(h, rate, 1);
       const z2 = denseMatMul(h, this.effectiveWeight(1));
-      const s2 = headDot(z2, this.attention[1] as tf.Tensor3D);
-      return tf.add(this.attend(1, z2, s2, m, (a) => drop(a, attentionDropout, 2)), this.biases[1]) as tf.Tensor2D;
+      const s2 = headDot(z2, this.attention[1] as tf.Tensor3D, this.scorePlans[1]);
+      return biasAdd(this.attend(1, z2, s2, m, (a) => drop(a, attentionDropout, 2)), this.biases[1] as tf.Tensor1D);
     });
   }
 
@@ -284,6 +291,7 @@ export class GatModel implements PrunableModel {
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     for (const g of new Set(this.headGraphs)) g.dispose();
+    for (const p of this.scorePlans) p.dispose();
     this.features.dispose();
   }
 }
