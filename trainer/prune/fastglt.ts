@@ -131,6 +131,8 @@ export interface FastGltOptions {
    * first-order saliency |m·∂L/∂m| of a self-distillation loss (edge-saliency.ts; ours)
    */
   oneShotEdgeScore: "magnitude" | "saliency";
+  /** how the weight target is spread over the matrices: uniform (FastGLT) or erk (ours; see weightSparsities) */
+  weightAllocation: "uniform" | "erk";
   /** prune self-loops too (FastGLT's GCN: yes) */
   pruneSelfLoops: boolean;
   /** exp-diversity edge-mask regulariser (FastGLT leaves it out on PubMed) */
@@ -221,6 +223,7 @@ export function fastgltDefaults(dataset: string, prune: PruneTarget, model: Mode
     edgeAccumulationN: prune === "both" ? graphRun.accumulationN! : null,
     alpha: 0.3,
     oneShotEdgeScore: "magnitude",
+    weightAllocation: "uniform",
     beta: schedule.beta ?? 1,
     warmupSteps: schedule.warmupSteps ?? 0,
     // FastGLT's GCN prunes the self-loops dgl.add_self_loop appends; GIN's self term and GAT's self-attention are not edges of its graph
@@ -328,9 +331,37 @@ function prunedTensors(model: PrunableModel, o: FastGltOptions): Pruned[] {
     out.push({ kind: "edge", index: -1, name: "edgeMask", variable: model.edgeMask, limit: n, S: o.targetGraph * o.beta, delta: o.edgeDelta ?? o.delta, accumulationN: o.edgeAccumulationN ?? o.accumulationN, steps: 0, acc: null });
   }
   if (prunesWeights(o.prune)) {
-    model.weights.forEach((w, i) => out.push({ kind: "weight", index: i, name: w.name, variable: w.value, limit: w.mask.length, S: o.targetWeight * o.beta, delta: o.delta, accumulationN: o.accumulationN, steps: 0, acc: null }));
+    const S = weightSparsities(model.weights, o.targetWeight, o.weightAllocation);
+    model.weights.forEach((w, i) => out.push({ kind: "weight", index: i, name: w.name, variable: w.value, limit: w.mask.length, S: S[i] * o.beta, delta: o.delta, accumulationN: o.accumulationN, steps: 0, acc: null }));
   }
   return out;
+}
+
+/**
+ * Per-matrix target sparsities whose total is `target`:
+ * - `uniform` (FastGLT): every matrix at `target`;
+ * - `erk` (Erdős–Rényi-Kernel, RigL's allocation; ours): density of a rows × cols matrix ∝
+ *   (rows + cols) / (rows · cols), matrices that would exceed density 1 kept dense and the rest
+ *   rescaled, so small matrices (the GCN's 512 × 7 output layer) keep more of their weights.
+ */
+export function weightSparsities(weights: { rows: number; cols: number }[], target: number, allocation: "uniform" | "erk"): number[] {
+  if (allocation === "uniform") return weights.map(() => target);
+  const sizes = weights.map((w) => w.rows * w.cols);
+  const keepTotal = (1 - target) * sizes.reduce((a, b) => a + b, 0);
+  const raw = weights.map((w) => (w.rows + w.cols) / (w.rows * w.cols));
+  const dense = new Set<number>();
+  for (;;) {
+    let budget = keepTotal;
+    let weighted = 0;
+    sizes.forEach((n, i) => {
+      if (dense.has(i)) budget -= n;
+      else weighted += raw[i] * n;
+    });
+    const eps = budget / weighted;
+    const over = raw.findIndex((r, i) => !dense.has(i) && eps * r > 1);
+    if (over < 0) return raw.map((r, i) => (dense.has(i) ? 0 : 1 - eps * r));
+    dense.add(over);
+  }
 }
 
 /** Sparsity of a family over its own domain (FastGLT's getS): edges, weights (all matrices together). */
