@@ -1,0 +1,233 @@
+import { describe, expect, it } from "vitest";
+import { parsePruneArgs } from "../../cli/prune.js";
+import { silentProgress } from "../../trainer/util/progress.js";
+import {
+  denseBar,
+  fastgltExtreme,
+  firstRoundReaching,
+  meanStd,
+  speedUps,
+  speedVerdict,
+  summarizeConfigs,
+  summarizeUgs,
+  type DenseRecord,
+  type Family,
+  type RoundRecord,
+  type RunRecord,
+} from "../../bench/lib/ticket-search-analysis.js";
+import { commandOf, configKey, parseJointTargets, parseTargets, planCells, pruneArgv, targetsWithDefault, type FastgltCell } from "../../bench/lib/ticket-search-plan.js";
+
+function dense(seed: number, acc: number, dataset = "cora", model = "gcn"): DenseRecord {
+  return { key: `d${seed}`, dataset, model, seed, status: "done", testAccuracy: acc, valAccuracy: acc, bestEpoch: 100, epochs: 200, seconds: 10 };
+}
+
+function fg(family: Family, target: number, seed: number, acc: number, seconds = 30, sparsity?: { graph: number; weight: number }): RunRecord {
+  const graph = sparsity?.graph ?? (family === "weight" ? 0 : target);
+  const weight = sparsity?.weight ?? (family === "graph" ? 0 : target);
+  return {
+    config: `fastglt ${family} ${target}`,
+    dataset: "cora",
+    model: "gcn",
+    method: "fastglt",
+    family,
+    targetGraph: family === "weight" ? null : target,
+    targetWeight: family === "graph" ? null : target,
+    isDefaultTarget: false,
+    seed,
+    status: "done",
+    ticket: { testAccuracy: acc, valAccuracy: acc, graphSparsity: graph, graphSparsityWithSelfLoops: graph, weightSparsity: weight, meetsTarget: true },
+    epochs: 630,
+    secondsToBest: seconds / 2,
+    trainingSeconds: seconds,
+  };
+}
+
+/** A UGS run: round k has graph 1 − 0.95^k, weight 1 − 0.8^k, `perRound` seconds each, the given accuracies. */
+function ugs(seed: number, accs: number[], perRound = 20): RunRecord {
+  const rounds: RoundRecord[] = accs.map((a, i) => ({
+    round: i + 1,
+    graphSparsity: 1 - 0.95 ** (i + 1),
+    graphSparsityWithSelfLoops: 0.8 * (1 - 0.95 ** (i + 1)),
+    weightSparsity: 1 - 0.8 ** (i + 1),
+    testAccuracy: a,
+    valAccuracy: a,
+    seconds: perRound * (i + 1),
+  }));
+  return {
+    config: "ugs",
+    dataset: "cora",
+    model: "gcn",
+    method: "ugs",
+    family: "both",
+    targetGraph: null,
+    targetWeight: null,
+    isDefaultTarget: false,
+    seed,
+    status: "done",
+    ticket: { testAccuracy: accs[accs.length - 1], valAccuracy: 0, graphSparsity: rounds[rounds.length - 1].graphSparsity, graphSparsityWithSelfLoops: 0, weightSparsity: rounds[rounds.length - 1].weightSparsity, meetsTarget: true },
+    rounds,
+    epochsPerRound: 400,
+    epochs: 400 * accs.length,
+    secondsToBest: null,
+    trainingSeconds: perRound * accs.length,
+  };
+}
+
+describe("ticket-search analysis", () => {
+  it("meanStd: sample standard deviation, one value has 0, non-finite values are left out", () => {
+    expect(meanStd([0.7, 0.8, 0.9]).mean).toBeCloseTo(0.8, 12);
+    expect(meanStd([0.7, 0.8, 0.9]).std).toBeCloseTo(0.1, 12);
+    expect(meanStd([0.5])).toEqual({ mean: 0.5, std: 0, n: 1 });
+    expect(meanStd([NaN, 1, 3])).toMatchObject({ mean: 2, n: 2 });
+    expect(meanStd([]).n).toBe(0);
+  });
+
+  it("the bar is the dense mean over the judged runs' seeds only, other datasets and models ignored, missing seeds named", () => {
+    const d = [dense(0, 0.8), dense(1, 0.82), dense(2, 0.9), dense(0, 0.5, "citeseer"), dense(1, 0.1, "cora", "gin")];
+    const b = denseBar(d, "cora", "gcn", [0, 1, 5]);
+    expect(b.mean).toBeCloseTo(0.81, 12);
+    expect(b.seeds).toEqual([0, 1]);
+    expect(b.missingSeeds).toEqual([5]);
+  });
+
+  it("a configuration wins on its mean over seeds; per-seed winners are reported beside", () => {
+    const d = [dense(0, 0.8), dense(1, 0.8)];
+    // mean 0.805 ≥ 0.8 although seed 1 alone is below
+    const cs = summarizeConfigs([fg("weight", 0.9, 0, 0.83), fg("weight", 0.9, 1, 0.78), fg("weight", 0.95, 0, 0.79), fg("weight", 0.95, 1, 0.8)], d);
+    const c90 = cs.find((c) => c.targetWeight === 0.9)!;
+    const c95 = cs.find((c) => c.targetWeight === 0.95)!;
+    expect(c90.wins).toBe(true);
+    expect(c90.perSeed.map((p) => p.wins)).toEqual([true, false]);
+    expect(c95.wins).toBe(false);
+    expect(c95.perSeed.map((p) => p.wins)).toEqual([false, true]);
+  });
+
+  it("FastGLT's extreme sparsity is the highest winning target, even above a losing one; null when none wins", () => {
+    const d = [dense(0, 0.8)];
+    const cs = summarizeConfigs([fg("weight", 0.9, 0, 0.81), fg("weight", 0.93, 0, 0.79), fg("weight", 0.95, 0, 0.8), fg("weight", 0.98, 0, 0.7), fg("graph", 0.3, 0, 0.7)], d);
+    expect(fastgltExtreme(cs, "weight")?.targetWeight).toBe(0.95);
+    expect(fastgltExtreme(cs, "graph")).toBeNull();
+    expect(fastgltExtreme(cs, "both")).toBeNull();
+  });
+
+  it("UGS's extreme is the last round whose mean over seeds wins; rounds only some seeds ran average over those", () => {
+    const d = [dense(0, 0.8), dense(1, 0.8)];
+    const [u] = summarizeUgs([ugs(0, [0.81, 0.79, 0.82, 0.7]), ugs(1, [0.8, 0.8, 0.8])], d);
+    expect(u.rounds.map((r) => r.wins)).toEqual([true, false, true, false]);
+    expect(u.extreme?.round).toBe(3);
+    expect(u.rounds[3].seeds).toEqual([0]);
+    expect(u.rounds[2].epochs).toBe(1200);
+    expect(u.rounds[2].weightSparsity.mean).toBeCloseTo(1 - 0.8 ** 3, 12);
+  });
+
+  it("firstRoundReaching needs both sparsities (within the tolerance)", () => {
+    const rounds = ugs(0, Array(14).fill(0.8)).rounds!;
+    expect(firstRoundReaching(rounds, 0, 0.93)?.round).toBe(12); // 1 − 0.8^12 = 93.13%
+    expect(firstRoundReaching(rounds, 0.35, 0)?.round).toBe(9); // 1 − 0.95^9 = 36.98%
+    expect(firstRoundReaching(rounds, 0.35, 0.93)?.round).toBe(12);
+    expect(firstRoundReaching(rounds, 1 - 0.95 ** 3 + 5e-5, 0)?.round).toBe(3);
+    expect(firstRoundReaching(rounds, 0.6, 0)).toBeNull(); // 14 rounds: 51%
+  });
+
+  it("speed-up: the same seed's UGS seconds to the matching round over FastGLT's; a lower bound when UGS never got there", () => {
+    const d = [dense(0, 0.8), dense(1, 0.8)];
+    const runs = [
+      fg("weight", 0.93, 0, 0.81, 30),
+      fg("weight", 0.93, 1, 0.81, 40),
+      fg("weight", 0.98, 0, 0.7, 30),
+      ugs(0, Array(14).fill(0.75), 20),
+      ugs(1, Array(14).fill(0.75), 25),
+    ];
+    const cs = summarizeConfigs(runs, d);
+    const us = summarizeUgs(runs, d);
+    const s = speedUps(runs, cs, us);
+    const s0 = s.find((x) => x.seed === 0 && x.weightSparsity === 0.93)!;
+    const s1 = s.find((x) => x.seed === 1)!;
+    expect(s0.ugs).toMatchObject({ reached: true, round: 12, seconds: 240, epochs: 4800, wins: false });
+    expect(s0.speedup).toBeCloseTo(240 / 30, 12);
+    expect(s0.speedupToBest).toBeCloseTo(240 / 15, 12);
+    expect(s1.speedup).toBeCloseTo((12 * 25) / 40, 12); // seed 1's UGS, not seed 0's
+    const s98 = s.find((x) => x.weightSparsity === 0.98)!; // 14 rounds reach 95.6%
+    expect(s98).toMatchObject({ lowerBound: true, winningConfig: false });
+    expect(s98.ugs).toMatchObject({ reached: false, round: 14, roundsRun: 14, seconds: 280 });
+    // the verdict looks at winning configurations only: 8× and 7.5×
+    const v = speedVerdict(s, 5);
+    expect(v).toMatchObject({ compared: 2, met: true });
+    expect(v.min).toBeCloseTo(7.5, 12);
+    expect(speedVerdict(s, 7.8).met).toBe(false);
+  });
+
+  it("speed verdict: only lower bounds below the factor leave it open", () => {
+    const d = [dense(0, 0.5)];
+    const runs = [fg("weight", 0.98, 0, 0.9, 100), ugs(0, [0.6, 0.6], 20)];
+    const s = speedUps(runs, summarizeConfigs(runs, d), summarizeUgs(runs, d));
+    expect(s[0].lowerBound).toBe(true);
+    expect(speedVerdict(s, 5).met).toBeNull();
+    expect(speedVerdict([], 5)).toMatchObject({ compared: 0, met: null });
+  });
+});
+
+describe("ticket-search plan", () => {
+  it("target lists: one list for every model, or per model with default / none; bad input is refused", () => {
+    expect(parseTargets("0.9,0.95", "w")).toEqual({ "*": [0.9, 0.95] });
+    expect(parseTargets("gcn=0.9,0.93; gin=default;gat=none", "w")).toEqual({ gcn: [0.9, 0.93], gin: "default", gat: "none" });
+    expect(parseJointTargets("gcn=0.35:0.9,0.35:0.93", "j")).toEqual({ gcn: [[0.35, 0.9], [0.35, 0.93]] });
+    expect(() => parseTargets("0.9,1.2", "w")).toThrow(/sparsity in \(0, 1\)/);
+    expect(() => parseTargets("gcn=0.9;gcn=0.8", "w")).toThrow(/twice/);
+    expect(() => parseJointTargets("0.35", "j")).toThrow(/graph:weight/);
+  });
+
+  it("the paper's target joins the ladder once; none means no runs", () => {
+    expect(targetsWithDefault([0.95, 0.9, 0.93], 0.93)).toEqual([0.9, 0.93, 0.95]);
+    expect(targetsWithDefault("default", 0.93)).toEqual([0.93]);
+    expect(targetsWithDefault("default", null)).toEqual([]);
+    expect(targetsWithDefault("none", 0.93)).toEqual([]);
+  });
+
+  it("cells: dense first, then per (dataset, model) the paper's targets, UGS, the rest of the ladder", () => {
+    const cells = planCells({
+      datasets: ["cora", "citeseer"],
+      models: ["gcn"],
+      methods: ["fastglt", "ugs"],
+      families: ["weight", "graph", "both"],
+      weightTargets: parseTargets("0.9,0.93", "w"),
+      graphTargets: parseTargets("0.3", "g"),
+      jointTargets: parseJointTargets("gcn=0.35:0.9", "j"),
+      ugsRounds: 14,
+      defaults: (d) => (d === "cora" ? { graph: 0.35, weight: 0.93 } : { graph: null, weight: 0.95 }),
+    });
+    const label = cells.map((c) => (c.kind === "fastglt" ? `${c.dataset} ${c.family} ${c.targetGraph ?? "-"}/${c.targetWeight ?? "-"}${c.isDefaultTarget ? "*" : ""}` : `${c.dataset} ${c.kind}`));
+    expect(label).toEqual([
+      "cora dense",
+      "citeseer dense",
+      "cora weight -/0.93*",
+      "cora graph 0.35/-*",
+      "cora ugs",
+      "cora weight -/0.9",
+      "cora graph 0.3/-",
+      "cora both 0.35/0.9",
+      // no README graph command for the CiteSeer GCN: only the ladder
+      "citeseer weight -/0.95*",
+      "citeseer ugs",
+      "citeseer weight -/0.9",
+      "citeseer weight -/0.93",
+      "citeseer graph 0.3/-",
+      "citeseer both 0.35/0.9",
+    ]);
+  });
+
+  it("the argv is one the real `fastglt prune` parser accepts with the intended values; the config key drops seed and folders", () => {
+    const cell: FastgltCell = { kind: "fastglt", dataset: "cora", model: "gcn", family: "both", targetGraph: 0.35, targetWeight: 0.93, isDefaultTarget: true };
+    const o = { seed: 2, dataDir: "/data", outDir: "/tmp/x", hidden: 16, backend: "auto", extraFastglt: ["--delta", "3", "--acc-n", "2"], extraUgs: [] };
+    const argv = pruneArgv(cell, o);
+    const p = parsePruneArgs(argv, { progress: silentProgress, log: () => {} })!;
+    expect(p).toMatchObject({ method: "fastglt", prune: "both", model: "gcn", dataset: "cora", seed: 2, hidden: 16, outDir: "/tmp/x", dataDir: "/data" });
+    expect(p.flags).toMatchObject({ "target-graph": "0.35", "target-weight": "0.93", delta: "3", "acc-n": "2" });
+    const u = parsePruneArgs(pruneArgv({ kind: "ugs", dataset: "citeseer", model: "gin", rounds: 14 }, { ...o, extraUgs: ["--mask-epochs", "5"] }), { progress: silentProgress, log: () => {} })!;
+    expect(u).toMatchObject({ method: "ugs", prune: "both", model: "gin", dataset: "citeseer" });
+    expect(u.flags).toMatchObject({ rounds: "14", "mask-epochs": "5" });
+    expect(configKey(argv)).toBe(configKey(pruneArgv(cell, { ...o, seed: 0, outDir: "/elsewhere", dataDir: "/d2" })));
+    expect(configKey(argv)).not.toMatch(/--seed|--out|--data-dir/);
+    expect(commandOf(argv)).toMatch(/^fastglt prune --method fastglt --prune both .*--seed 2 .*--data-dir \/data$/);
+  });
+});
