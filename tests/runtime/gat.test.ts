@@ -2,6 +2,8 @@
 // node queries against the full run (bitwise), profiles, and the checks that refuse malformed
 // GAT tickets.
 import { describe, expect, it } from "vitest";
+import { encodeTicket } from "../../exporter/protobuf.js";
+import { loadModel } from "../../runtime-wasm/host/index.js";
 import { createModel, createModelAsync, ModelError, type ModelOptions } from "../../runtime-wasm/host/model.js";
 import { referenceForward } from "../../runtime-wasm/host/reference.js";
 import { csrToDense } from "../../ticket/csr.js";
@@ -117,6 +119,20 @@ describe("GAT forward on wasm vs the reference", () => {
     expect(m.plan.droppedUnits).toBe(0);
     expect(m.plan.usedFeatures).toBe(9);
     expect(rowErr(m.run(), referenceForward(t), 3)).toBeLessThanOrEqual(TOL);
+  });
+});
+
+describe("GAT and GIN .glt files through loadModel", () => {
+  it("encode, load, run: equal to the reference of the decoded ticket; queries equal the run", async () => {
+    const rng = new TestRng(80);
+    const gat = randomGatTicket(rng, { nodes: 50, edgeProb: 0.06, zeroCoef: 0.1, ...SPECS[1][1] });
+    const gin = randomTicket(rng, { kind: "gin", hiddenActivation: "elu", nodes: 50, widths: [11, 9, 4], formats: ["csr", "dense"], densities: [0.3, 0.9] });
+    for (const t of [gat, gin]) {
+      const m = await loadModel(encodeTicket(t), { variant: "debug" });
+      const out = m.run();
+      expect(rowErr(out, referenceForward(t), t.numClasses), t.layers[0].kind).toBeLessThanOrEqual(TOL);
+      expect(Array.from(m.predict([2, 30, 2]))).toEqual(Array.from(rows(out, [2, 30, 2], t.numClasses)));
+    }
   });
 });
 
