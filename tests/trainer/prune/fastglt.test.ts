@@ -7,7 +7,7 @@ import { initBackend } from "../../../trainer/backend.js";
 import type { Graph } from "../../../trainer/data/graph.js";
 import { GcnModel } from "../../../trainer/models/gcn.js";
 import { readCheckpoint } from "../../../trainer/prune/checkpoint.js";
-import { denoiseStep, dropFraction, edgeDegreeScore, fastgltDefaults, fastgltTensors, runFastGlt, type FastGltOptions } from "../../../trainer/prune/fastglt.js";
+import { denoiseStep, dropFraction, edgeDegreeScore, fastgltDefaults, fastgltTensors, runFastGlt, weightSparsities, type FastGltOptions } from "../../../trainer/prune/fastglt.js";
 import { sparsityCounts, type SearchResult } from "../../../trainer/prune/search.js";
 import { evaluate } from "../../../trainer/train.js";
 import { Rng } from "../../../trainer/util/rng.js";
@@ -196,6 +196,29 @@ describe("FastGLT", () => {
     expect(countActive(kept.edgeKeep.subarray(e))).toBe(g.numNodes);
     expect(countActive(kept.edgeKeep, e)).toBe(e - Math.floor(0.35 * e));
     kept.dispose();
+  });
+
+  it("ERK allocation: density ∝ (rows + cols)/(rows·cols), matrices over density 1 kept dense, the total at the target", () => {
+    const shapes = [{ rows: 1433, cols: 512 }, { rows: 512, cols: 7 }, { rows: 300, cols: 200 }];
+    const S = weightSparsities(shapes, 0.95, "erk");
+    const sizes = shapes.map((w) => w.rows * w.cols);
+    const kept = S.reduce((a, s, i) => a + (1 - s) * sizes[i], 0);
+    expect(kept / sizes.reduce((a, b) => a + b, 0)).toBeCloseTo(0.05, 10);
+    // the 512 × 7 matrix would need density > 1: dense; the other two share one scale
+    expect(S[1]).toBe(0);
+    const scale = (i: number) => (1 - S[i]) / ((shapes[i].rows + shapes[i].cols) / sizes[i]);
+    expect(scale(0)).toBeCloseTo(scale(2), 10);
+    expect(weightSparsities(shapes, 0.9, "uniform")).toEqual([0.9, 0.9, 0.9]);
+  });
+
+  it("one-shot with weightAllocation erk prunes each matrix to its ERK share", async () => {
+    const model = new GcnModel(g, { hidden: HIDDEN, dropout: 0, seed: 3 });
+    const o = options({ prune: "weight", pretrainEpochs: 0, targetWeight: 0.9, weightAllocation: "erk" });
+    await runFastGlt(model, g, o, { stopAtEpoch: 1 });
+    const S = weightSparsities(model.weights, 0.9, "erk");
+    model.weights.forEach((w, i) => expect(countActive(w.mask)).toBe(w.mask.length - Math.floor(S[i] * w.mask.length)));
+    expect(S[0]).not.toBeCloseTo(S[1], 2);
+    model.dispose();
   });
 
   for (const prune of ["weight", "graph", "both"] as const) {
