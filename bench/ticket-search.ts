@@ -2,10 +2,12 @@
 //
 //   npx tsx bench/ticket-search.ts [--datasets cora,citeseer] [--models gcn,gin,gat] [--methods fastglt,ugs]
 //       [--families weight,graph,both] [--seeds 0,1,2] [--weight-targets LIST] [--graph-targets LIST]
-//       [--joint-targets LIST] [--ugs-rounds 20] [--dense-epochs 200] [--hidden N] [--backend auto]
+//       [--joint-targets LIST] [--ugs-rounds "20;gat=3"] [--dense-epochs 200] [--hidden N] [--backend auto]
 //       [--data-dir DIR] [--out bench/results] [--work out/bench-ticket-search]
-//       [--fastglt-args "…"] [--ugs-args "…"] [--quick] [--resume-bench] [--only-write-report]
+//       [--fastglt-args="…"] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report]
 //
+// --fastglt-args / --ugs-args: more `fastglt prune` flags for every run of that method; write them
+// with "=" (--ugs-args="--mask-epochs 100 --fix-epochs 100"), as their value starts with "--".
 // Design
 // - Every FastGLT and UGS run is `fastglt prune` itself: the bench builds its argv, calls
 //   parsePruneArgs + runPrune (cli/prune.ts) in this process, and records the report's essentials;
@@ -19,8 +21,10 @@
 //   fastgltDefaults). Target lists: "0.9,0.95" for every model or "gcn=0.9,0.93;gin=default;gat=none"
 //   ("default": only the README target, "none": no runs of that family); joint lists are graph:weight
 //   pairs ("gcn=0.35:0.9,0.35:0.93").
-// - UGS, per (dataset, model): `--method ugs --prune both --rounds K` (K = --ugs-rounds; 20 rounds of
-//   the Cora GCN are ~8 min per seed here); the per-round records are the sparsity path.
+// - UGS, per (dataset, model): `--method ugs --prune both --rounds K` (K = --ugs-rounds, "20" for every
+//   model or "gcn=14;gin=20;gat=3", 0 = none; 20 rounds of the Cora GCN are ~8 min per seed here, of
+//   the GAT (8 heads × 512, ~1.3–2.6 s per epoch) hours: 3 by default); the per-round records are the
+//   sparsity path. The GAT's FastGLT runs (~15–25 min each) default to the README targets only.
 // - Rules (bench/lib/ticket-search-analysis.ts): a configuration / UGS round wins when its mean test
 //   accuracy at the best validation epoch over the seeds is ≥ the dense mean over the same seeds;
 //   FastGLT's extreme sparsity = its highest winning target per family, UGS's = its last winning round.
@@ -44,6 +48,7 @@
 //   rounds of 5 + 5 epochs. The numbers mean nothing.
 // Progress on stderr: which cell and seed, elapsed, estimated remaining (from the dense runs' epoch
 // times, corrected by the finished runs of each method).
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -65,9 +70,11 @@ import {
   configKey,
   DEFAULT_GRAPH_TARGETS,
   DEFAULT_JOINT_TARGETS,
+  DEFAULT_UGS_ROUNDS,
   DEFAULT_WEIGHT_TARGETS,
   describeCell,
   parseJointTargets,
+  parseRounds,
   parseTargets,
   planCells,
   pruneArgv,
@@ -172,7 +179,7 @@ const seeds = list(values.seeds ?? (quick ? "0" : "0,1,2"), "seeds").map((s) => 
 const weightTargets = parseTargets(values["weight-targets"] ?? (quick ? QUICK_WEIGHT_TARGETS : DEFAULT_WEIGHT_TARGETS), "weight-targets");
 const graphTargets = parseTargets(values["graph-targets"] ?? (quick ? QUICK_GRAPH_TARGETS : DEFAULT_GRAPH_TARGETS), "graph-targets");
 const jointTargets = parseJointTargets(values["joint-targets"] ?? (quick ? QUICK_JOINT_TARGETS : DEFAULT_JOINT_TARGETS), "joint-targets");
-const ugsRounds = positiveInt(values["ugs-rounds"] ?? String(quick ? QUICK.ugsRounds : 20), "ugs-rounds");
+const ugsRounds = parseRounds(values["ugs-rounds"] ?? (quick ? String(QUICK.ugsRounds) : DEFAULT_UGS_ROUNDS), "ugs-rounds");
 const denseEpochs = positiveInt(values["dense-epochs"] ?? String(quick ? QUICK.denseEpochs : 200), "dense-epochs");
 const hidden = values.hidden !== undefined ? positiveInt(values.hidden, "hidden") : quick ? QUICK.hidden : null;
 const backend = String(values.backend) as BackendChoice;
@@ -226,8 +233,11 @@ const denseKey = (dataset: string, model: string, seed: number) => `dense ${data
 const jobs: Job[] = cells.flatMap((cell) =>
   seeds.map((seed): Job => {
     if (cell.kind === "dense") return { cell, seed, argv: null, key: denseKey(cell.dataset, cell.model, seed), runDir: null, epochs: plannedEpochs(cell) };
-    const runDir = join(workDir, `${cellId(cell)}-seed${seed}`);
-    const argv = pruneArgv(cell as FastgltCell | UgsCell, { seed, dataDir, outDir: runDir, hidden, backend, extraFastglt, extraUgs });
+    const o = { seed, dataDir, hidden, backend, extraFastglt, extraUgs };
+    // the folder names the configuration (a hash of its flags), so runs with other flags never share a checkpoint
+    const tag = createHash("sha1").update(configKey(pruneArgv(cell as FastgltCell | UgsCell, { ...o, outDir: "" }))).digest("hex").slice(0, 8);
+    const runDir = join(workDir, `${cellId(cell)}-${tag}-seed${seed}`);
+    const argv = pruneArgv(cell as FastgltCell | UgsCell, { ...o, outDir: runDir });
     return { cell, seed, argv, key: `${configKey(argv)} --seed ${seed}`, runDir, epochs: plannedEpochs(cell) };
   }),
 );

@@ -214,7 +214,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   const m = last?.machine;
   lines.push(
     `\`${last?.command ?? "?"}\` — ${last?.started ?? "?"} to ${last?.finished ?? "(not finished)"}${f.sessions.length > 1 ? ` (${f.sessions.length} sessions; earlier ones: ${f.sessions.slice(0, -1).map((s) => `\`${s.command}\` ${s.started}`).join("; ")})` : ""}. ` +
-      (m ? `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average ${m.loadAvgStart.map((v) => v.toFixed(2)).join(" ")} at the start, ${last?.loadAvgEnd?.join(" ") ?? "?"} at the end (each run's load before and after it is in the JSON; the machine is shared with other jobs, so wall-clock comparisons are between runs of this one session and load). ` : "") +
+      (m ? `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average ${m.loadAvgStart.map((v) => v.toFixed(2)).join(" ")} at the start, ${last?.loadAvgEnd?.join(" ") ?? "?"} at the end (the machine is shared with other jobs: each run's load average before and after it is in the JSON, to judge its wall-clock by). ` : "") +
       `Every run: [${names.json}](${names.json}).`,
   );
   lines.push("");
@@ -271,7 +271,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
     if (ada) rows.push([tag, "AdaGLT (paper)", "claim: README", pct(ada.graph), pct(ada.weight), "—", "—", "—", "—"]);
     for (const q of ISSUE_PYTORCH.filter((q) => q.dataset === dataset && q.model === model)) {
       rows.push([tag, q.method === "dense" ? "dense (PyTorch)" : q.method === "ugs" ? "UGS (PyTorch)" : `FastGLT ${q.family} (PyTorch)`, "quoted: the issue", q.graph === null ? "0%" : pct(q.graph, 0), q.weight === null ? "0%" : pct(q.weight, 0),
-        `${pct(q.accuracy.mean)}${q.accuracy.std !== null ? ` ± ${(100 * q.accuracy.std).toFixed(1)}` : ""}`, "—", q.seconds !== null ? secs(q.seconds) : "—", q.method === "ugs" ? "4800 (12 × 400)" : "—"]);
+        `${pct(q.accuracy.mean)}${q.accuracy.std !== null ? ` ± ${(100 * q.accuracy.std).toFixed(1)}` : ""}`, "—", q.seconds !== null ? secs(q.seconds) : "—", q.method === "ugs" ? "12 rounds (4800 at UGS's 200 + 200 per round)" : "—"]);
     }
     if (model === "gcn" && UGS_DEV_DENSE_GCN[dataset]) {
       const d = UGS_DEV_DENSE_GCN[dataset];

@@ -15,7 +15,7 @@ import {
   type RoundRecord,
   type RunRecord,
 } from "../../bench/lib/ticket-search-analysis.js";
-import { commandOf, configKey, parseJointTargets, parseTargets, planCells, pruneArgv, targetsWithDefault, type FastgltCell } from "../../bench/lib/ticket-search-plan.js";
+import { commandOf, configKey, parseJointTargets, parseRounds, parseTargets, planCells, pruneArgv, targetsWithDefault, type FastgltCell } from "../../bench/lib/ticket-search-plan.js";
 
 function dense(seed: number, acc: number, dataset = "cora", model = "gcn"): DenseRecord {
   return { key: `d${seed}`, dataset, model, seed, status: "done", testAccuracy: acc, valAccuracy: acc, bestEpoch: 100, epochs: 200, seconds: 10 };
@@ -175,6 +175,8 @@ describe("ticket-search plan", () => {
     expect(() => parseTargets("0.9,1.2", "w")).toThrow(/sparsity in \(0, 1\)/);
     expect(() => parseTargets("gcn=0.9;gcn=0.8", "w")).toThrow(/twice/);
     expect(() => parseJointTargets("0.35", "j")).toThrow(/graph:weight/);
+    expect(parseRounds("20;gat=3", "r")).toEqual({ "*": 20, gat: 3 });
+    expect(() => parseRounds("gcn=1.5", "r")).toThrow(/rounds/);
   });
 
   it("the paper's target joins the ladder once; none means no runs", () => {
@@ -193,7 +195,7 @@ describe("ticket-search plan", () => {
       weightTargets: parseTargets("0.9,0.93", "w"),
       graphTargets: parseTargets("0.3", "g"),
       jointTargets: parseJointTargets("gcn=0.35:0.9", "j"),
-      ugsRounds: 14,
+      ugsRounds: { "*": 14 },
       defaults: (d) => (d === "cora" ? { graph: 0.35, weight: 0.93 } : { graph: null, weight: 0.95 }),
     });
     const label = cells.map((c) => (c.kind === "fastglt" ? `${c.dataset} ${c.family} ${c.targetGraph ?? "-"}/${c.targetWeight ?? "-"}${c.isDefaultTarget ? "*" : ""}` : `${c.dataset} ${c.kind}`));
@@ -214,6 +216,11 @@ describe("ticket-search plan", () => {
       "citeseer graph 0.3/-",
       "citeseer both 0.35/0.9",
     ]);
+  });
+
+  it("UGS rounds per model; 0 leaves that model without UGS runs", () => {
+    const cells = planCells({ datasets: ["cora"], models: ["gcn", "gat"], methods: ["ugs"], families: [], weightTargets: {}, graphTargets: {}, jointTargets: {}, ugsRounds: parseRounds("14;gat=0", "r"), defaults: () => ({ graph: null, weight: null }) });
+    expect(cells.filter((c) => c.kind === "ugs")).toEqual([{ kind: "ugs", dataset: "cora", model: "gcn", rounds: 14 }]);
   });
 
   it("the argv is one the real `fastglt prune` parser accepts with the intended values; the config key drops seed and folders", () => {
