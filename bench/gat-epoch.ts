@@ -1,7 +1,7 @@
 // GAT on Cora (wasm backend, SIMD kernels): ms per training epoch (forward + backward + Adam, the
 // step `train` runs) with a per-op profile, then optionally dense training to best validation.
 //   npx tsx bench/gat-epoch.ts [--hidden 512] [--heads 8] [--epochs 20] [--warmup 3] [--no-profile]
-//     [--train-epochs 0] [--seeds 0] [--lr 0.005] [--weight-decay 5e-4] [--dropout 0.6]
+//     [--train-epochs 0] [--seeds 0] [--lr 0.005] [--weight-decay 5e-4] [--input-dropout 0.6] [--dropout 0.6]
 //     [--attention-dropout 0.6] [--data-dir ../shared/data/planetoid]
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "0" },
     lr: { type: "string", default: "0.005" },
     "weight-decay": { type: "string", default: "5e-4" },
+    "input-dropout": { type: "string", default: String(GAT_DEFAULTS.inputDropout) },
     dropout: { type: "string", default: String(GAT_DEFAULTS.dropout) },
     "attention-dropout": { type: "string", default: String(GAT_DEFAULTS.attentionDropout) },
     "data-dir": { type: "string", default: "../shared/data/planetoid" },
@@ -36,9 +37,9 @@ const num = (k: keyof typeof values) => {
 const backend = await initBackend("wasm", () => {});
 await useFastKernels(backend);
 const graph = await loadDataset("cora", { dataDir: values["data-dir"] });
-const config = { hidden: num("hidden"), heads: num("heads"), dropout: num("dropout"), attentionDropout: num("attention-dropout") };
+const config = { hidden: num("hidden"), heads: num("heads"), inputDropout: num("input-dropout"), dropout: num("dropout"), attentionDropout: num("attention-dropout") };
 const trainOpts = { lr: num("lr"), weightDecay: num("weight-decay") };
-console.log(`Cora GAT ${config.heads}×${config.hidden}, dropout ${config.dropout}/${config.attentionDropout}, lr ${trainOpts.lr}, wd ${trainOpts.weightDecay}`);
+console.log(`Cora GAT ${config.heads}×${config.hidden}, dropout input/hidden/attention ${config.inputDropout}/${config.dropout}/${config.attentionDropout}, lr ${trainOpts.lr}, wd ${trainOpts.weightDecay}`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
 import { messagePassing, prepareMessagePassing, type MessagePassingGraph } from "../ops/message-passing.js";
-import { prepareSparseMatrix, sparseMatMul, type PreparedSparseMatrix } from "../ops/sparse-matmul.js";
+import { dropoutScale, prepareScaledSparse, scaledSparseMatMul, type PreparedScaledSparse } from "../ops/scaled-sparse-matmul.js";
 import { denseMatMul } from "../ops/dense-matmul.js";
 import { dropout } from "../ops/dropout.js";
 import { edgeSoftmax, prepareEdgeSoftmax, type EdgeSoftmaxGraph } from "../ops/edge-softmax.js";
@@ -19,6 +19,8 @@ export interface GatConfig {
   hidden: number;
   /** heads of the hidden layer (the output layer has one) */
   heads: number;
+  /** dropout on the input features' nonzeros */
+  inputDropout: number;
   /** dropout on the hidden layer's output (the output layer's input) */
   dropout: number;
   /** dropout on the attention coefficients α of both layers */
@@ -27,7 +29,7 @@ export interface GatConfig {
 }
 
 /** The papers' sizes (algorithms.md §1.5: 8 heads × 512, dropout 0.6). */
-export const GAT_DEFAULTS: GatConfig = { hidden: 512, heads: 8, dropout: 0.6, attentionDropout: 0.6, seed: 0 };
+export const GAT_DEFAULTS: GatConfig = { hidden: 512, heads: 8, inputDropout: 0.6, dropout: 0.6, attentionDropout: 0.6, seed: 0 };
 
 export const GAT_NEGATIVE_SLOPE = 0.2;
 
@@ -49,7 +51,8 @@ interface GatLayerShape {
  *
  * m_e = edgeMask·keep ("multiply") or edgeMask ("zeroed"); negative values count as 0. The edge set
  * is the graph's directed edges plus one self-loop per node, which is never pruned (a node always
- * attends to itself, so no row of the softmax is empty).
+ * attends to itself, so no row of the softmax is empty); its mask value is trained like any edge's
+ * (UGS's GAT masks self-loops too).
  *
  * Where this differs from the papers' GAT (FastGLT_gat, UGS's DGL GAT):
  * - **Real removal**: the official code multiplies the attention *logit* by the mask, so a pruned
@@ -57,8 +60,8 @@ interface GatLayerShape {
  *   and nonzero at m_e = 0, which FastGLT's edge regrowth uses.
  * - The attention vectors are trained but not pruned and not in `weights` (the official code also
  *   prunes `attn_fc`); they are 2·heads·hidden numbers, < 0.2% of W1 on Cora.
- * - Dropout 0.6 on the hidden layer and on α (both layers), none on the input features (CSR here;
- *   the official GAT also drops 60% of the input features).
+ * - Dropout 0.6 on the input features, the hidden layer and α (both layers), as the official
+ *   GAT; on the CSR input it drops nonzeros (the zeros of X·W1's input stay zero either way).
  * - Glorot-uniform init (W: fan in × heads·F; attention vectors: heads × F, as PyG's GATConv),
  *   bias zero, this project's seeded RNG.
  */
@@ -80,7 +83,7 @@ export class GatModel implements PrunableModel {
   trainWeightMasks = false;
   maskMode: MaskMode = "multiply";
 
-  private readonly features: PreparedSparseMatrix;
+  private readonly features: PreparedScaledSparse;
   private readonly softmaxGraph: EdgeSoftmaxGraph;
   /** per layer: the edge set repeated per head, edge e·H + k = (src·H + k → dst·H + k), over Z seen as [N·H, F] */
   private readonly headGraphs: MessagePassingGraph[];
@@ -109,7 +112,7 @@ export class GatModel implements PrunableModel {
     ];
     this.edges = gcnEdges(graph);
     const { src, dst, numNodes } = this.edges;
-    this.features = prepareSparseMatrix(graph.features);
+    this.features = prepareScaledSparse(graph.features);
     this.softmaxGraph = prepareEdgeSoftmax(src, dst, numNodes);
     const byHeads = new Map<number, MessagePassingGraph>();
     this.headGraphs = this.layers.map(({ heads }) => {
@@ -200,28 +203,30 @@ export class GatModel implements PrunableModel {
   }
 
   /**
-   * One GAT layer before bias and activation: per-head attention-weighted sums of z's rows,
-   * concatenated or averaged. `scores` = [el | er], numNodes × 2·heads.
+   * One GAT layer before bias and activation: per-head attention-weighted sums of z's rows, heads
+   * side by side. `scores` = [el | er], numNodes × 2·heads.
    */
   private attend(l: number, z: tf.Tensor2D, scores: tf.Tensor2D, m: tf.Tensor1D, dropAlpha: (alpha: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
-    const { heads, headFeatures, concat } = this.layers[l];
+    const { heads, headFeatures } = this.layers[l];
     const n = this.edges.numNodes;
     const alpha = dropAlpha(edgeSoftmax(scores, m, this.softmaxGraph, { negativeSlope: GAT_NEGATIVE_SLOPE }));
     const y = messagePassing(tf.reshape(z, [n * heads, headFeatures]), tf.reshape(alpha, [-1]), this.headGraphs[l]);
-    if (concat || heads === 1) return tf.reshape(y, [n, heads * headFeatures]);
-    return tf.mean(tf.reshape(y, [n, heads, headFeatures]), 1) as tf.Tensor2D;
+    // concatenated heads; the output layer averages its one head, which is that head
+    return tf.reshape(y, [n, heads * headFeatures]);
   }
 
   forward(training: boolean, dropoutSeed = 0): tf.Tensor2D {
     return tf.tidy(() => {
-      const { dropout: rate, attentionDropout } = this.config;
-      // three dropout masks per pass, each from its own seed
-      const drop = <T extends tf.Tensor>(x: T, r: number, i: number): T => (training && r > 0 ? dropout(x, r, dropoutSeed * 3 + i) : x);
+      const { inputDropout, dropout: rate, attentionDropout } = this.config;
+      // four dropout masks per pass, each from its own seed
+      const seed = (i: number) => dropoutSeed * 4 + i;
+      const drop = <T extends tf.Tensor>(x: T, r: number, i: number): T => (training && r > 0 ? dropout(x, r, seed(i)) : x);
       const m = this.maskedEdgeValues();
       const w1 = this.effectiveWeight(0);
-      const z1 = sparseMatMul(this.features, w1);
+      const xScale = training && inputDropout > 0 ? dropoutScale(this.features.nnz, inputDropout, seed(3)) : null;
+      const z1 = scaledSparseMatMul(this.features, w1, xScale);
       // scores of X·W1 as X·(W1·A): W1 has fewer rows than Z1 (Cora: 1433 vs 2708)
-      const s1 = sparseMatMul(this.features, headDot(w1, this.attention[0] as tf.Tensor3D, this.scorePlans[0]));
+      const s1 = scaledSparseMatMul(this.features, headDot(w1, this.attention[0] as tf.Tensor3D, this.scorePlans[0]), xScale);
       let h = tf.elu(biasAdd(this.attend(0, z1, s1, m, (a) => drop(a, attentionDropout, 0)), this.biases[0] as tf.Tensor1D)) as tf.Tensor2D;
       h = drop(h, rate, 1);
       const z2 = denseMatMul(h, this.effectiveWeight(1));

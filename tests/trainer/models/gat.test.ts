@@ -14,7 +14,7 @@ import { rawDir } from "../data/paths.js";
 import type { Graph } from "../../../trainer/data/graph.js";
 
 const CONFIGS = await configs();
-const SMALL: GatConfig = { hidden: 4, heads: 3, dropout: 0.6, attentionDropout: 0.6, seed: 3 };
+const SMALL: GatConfig = { hidden: 4, heads: 3, inputDropout: 0.6, dropout: 0.6, attentionDropout: 0.6, seed: 3 };
 const INFO = { dataset: "random", method: "oneshot", seed: 0, valAccuracy: 0, testAccuracy: 0, denseTestAccuracy: 0, trainingSeconds: 0 };
 
 function logitsOf(model: GatModel): Float32Array {
