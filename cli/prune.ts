@@ -71,6 +71,7 @@ export const PRUNE_FLAGS = {
   alpha: { type: "string", help: "fastglt: initial swap fraction (default 0.3)" },
   beta: { type: "string", help: "fastglt: initial fraction of the target sparsity (default 1: no ramp)" },
   "warmup-steps": { type: "string", help: "fastglt: ramp steps (default 0)" },
+  rewind: { type: "string", help: "fastglt: what retraining rewinds to: init (FastGLT) or pretrained (the weights after --pretrain-epochs; ours)" },
   "weight-allocation": { type: "string", help: "fastglt: spread --target-weight over the matrices uniformly (FastGLT) or by erk (RigL's Erdős–Rényi-Kernel; small matrices keep more)" },
   "oneshot-edge-score": { type: "string", help: "fastglt with pre-training: rank edges for the one-shot mask by magnitude (FastGLT) or saliency (|m·∂L/∂m|, ours)" },
   "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them; GIN and GAT never do)" },
@@ -96,7 +97,7 @@ export const PRUNE_FLAGS = {
 
 type Values = Record<keyof typeof PRUNE_FLAGS, string | boolean | undefined>;
 
-const FASTGLT_ONLY = ["weight-allocation", "oneshot-edge-score", "edge-lr", "edge-weight-decay", "no-edge-regularisers", "edge-delta", "edge-acc-n", "pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
+const FASTGLT_ONLY = ["rewind", "weight-allocation", "oneshot-edge-score", "edge-lr", "edge-weight-decay", "no-edge-regularisers", "edge-delta", "edge-acc-n", "pretrain-epochs", "denoise-epochs", "retrain-epochs", "delta", "acc-n", "alpha", "beta", "warmup-steps", "checkpoint-every"] as const;
 const UGS_ONLY = ["rounds", "mask-epochs", "fix-epochs", "s1", "s2", "rate-graph", "rate-weight"] as const;
 const ONESHOT_ONLY = ["epochs", "finetune-epochs"] as const;
 
@@ -205,6 +206,7 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   o.warmupSteps = num(v, "warmup-steps", int) ?? o.warmupSteps;
   o.checkpointEvery = num(v, "checkpoint-every", { integer: true, min: 1 }) ?? o.checkpointEvery;
   o.pruneSelfLoops = o.pruneSelfLoops && v["keep-self-loops"] !== true;
+  if (v.rewind !== undefined) o.rewindTo = oneOf(String(v.rewind), "rewind", ["init", "pretrained"] as const);
   if (v["weight-allocation"] !== undefined) o.weightAllocation = oneOf(String(v["weight-allocation"]), "weight-allocation", ["uniform", "erk"] as const);
   if (v["oneshot-edge-score"] !== undefined) o.oneShotEdgeScore = oneOf(String(v["oneshot-edge-score"]), "oneshot-edge-score", ["magnitude", "saliency"] as const);
   if (o.accumulationN >= o.delta) throw new UsageError(`--acc-n must be < --delta (${o.delta}), got ${o.accumulationN}`);

@@ -131,6 +131,12 @@ export interface FastGltOptions {
    * first-order saliency |m·∂L/∂m| of a self-distillation loss (edge-saliency.ts; ours)
    */
   oneShotEdgeScore: "magnitude" | "saliency";
+  /**
+   * what the retraining phase rewinds to: the initial values θ0 (FastGLT, lottery-ticket style) or
+   * the values at the end of dense pre-training, just before the one-shot pruning (ours: "late
+   * rewinding", Frankle et al. 2020; the same as init when E = 0)
+   */
+  rewindTo: "init" | "pretrained";
   /** how the weight target is spread over the matrices: uniform (FastGLT) or erk (ours; see weightSparsities) */
   weightAllocation: "uniform" | "erk";
   /** prune self-loops too (FastGLT's GCN: yes) */
@@ -224,6 +230,7 @@ export function fastgltDefaults(dataset: string, prune: PruneTarget, model: Mode
     alpha: 0.3,
     oneShotEdgeScore: "magnitude",
     weightAllocation: "uniform",
+    rewindTo: "init",
     beta: schedule.beta ?? 1,
     warmupSteps: schedule.warmupSteps ?? 0,
     // FastGLT's GCN prunes the self-loops dgl.add_self_loop appends; GIN's self term and GAT's self-attention are not edges of its graph
@@ -622,6 +629,7 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
     for (let ep = cursor.epoch; ep < total; ep++) {
       const phase = ep < E ? "pretrain" : ep < E + D ? "denoise" : "retrain";
       if (ep === E && cursor.t === 0) {
+        if (o.rewindTo === "pretrained") theta0 = readVariables(model);
         oneShot(model, tensors, o);
         refreshCounts();
         log(`fastglt: one-shot ${E > 0 ? "magnitude" : "random"} ticket at epoch ${ep}: graph sparsity ${pct(counts.graphWithSelfLoops)} of edges with self-loops, weight sparsity ${pct(counts.weight)}`);
@@ -633,7 +641,7 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
         model.zeroPruned();
         cursor.t = D + 1; // marks the rewind as done (a resumed run must not rewind again)
         refreshCounts();
-        log(`fastglt: rewound to the initial weights with the best mask (epoch ${best?.record.epoch ?? "none"}), retraining ${R} epochs`);
+        log(`fastglt: rewound to the ${o.rewindTo === "pretrained" ? "pre-trained" : "initial"} weights with the best mask (epoch ${best?.record.epoch ?? "none"}), retraining ${R} epochs`);
       }
 
       const { loss: ceLoss, grads } = lossAndGradients(model, targets, vars, dropoutSeed(o.seed, ep));
