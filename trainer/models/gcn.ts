@@ -6,7 +6,7 @@ import { denseMatMul } from "../ops/dense-matmul.js";
 import { dropout } from "../ops/dropout.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, keptNormalisation, type GcnEdges } from "./gcn-graph.js";
-import { glorotUniform } from "./init.js";
+import { glorotUniform, variableFrom } from "./init.js";
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { forwardMacs, type TicketLayer } from "../../ticket/ticket.js";
 import { ticketWeight } from "./ticket-weight.js";
@@ -92,11 +92,11 @@ export class GcnModel implements PrunableModel {
       this.nodeOnes = tf.ones([graph.numNodes, 1]);
     }
     this.weights = [
-      { name: "w1", rows: f, cols: h, value: tf.variable(tf.tensor2d(glorotUniform(f, h, rng), [f, h]), true), mask: new Float32Array(f * h).fill(1), maskTrain: null },
-      { name: "w2", rows: h, cols: c, value: tf.variable(tf.tensor2d(glorotUniform(h, c, rng), [h, c]), true), mask: new Float32Array(h * c).fill(1), maskTrain: null },
+      { name: "w1", rows: f, cols: h, value: variableFrom(tf.tensor2d(glorotUniform(f, h, rng), [f, h])), mask: new Float32Array(f * h).fill(1), maskTrain: null },
+      { name: "w2", rows: h, cols: c, value: variableFrom(tf.tensor2d(glorotUniform(h, c, rng), [h, c])), mask: new Float32Array(h * c).fill(1), maskTrain: null },
     ];
-    this.biases = [tf.variable(tf.zeros([h]), true), tf.variable(tf.zeros([c]), true)];
-    this.edgeMask = tf.variable(tf.ones([numEdges]), true);
+    this.biases = [variableFrom(tf.zeros([h])), variableFrom(tf.zeros([c]))];
+    this.edgeMask = variableFrom(tf.ones([numEdges]));
     this.edgeKeep = new Float32Array(numEdges).fill(1);
     this.syncMasks();
   }
@@ -104,7 +104,7 @@ export class GcnModel implements PrunableModel {
   /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
   enableTrainableWeightMasks(): void {
     for (const w of this.weights) {
-      if (!w.maskTrain) w.maskTrain = tf.variable(tf.ones([w.rows, w.cols]), true);
+      if (!w.maskTrain) w.maskTrain = variableFrom(tf.ones([w.rows, w.cols]));
     }
   }
 

@@ -104,6 +104,28 @@ describe("GcnModel, kept normalisation", () => {
   });
 });
 
+describe("tensor bookkeeping", () => {
+  beforeAll(async () => {
+    await initBackend("cpu", () => {});
+  });
+
+  it("a model built, run, given trainable masks and disposed leaves no tensor behind (GCN, GIN)", async () => {
+    const tf = await import("@tensorflow/tfjs-core");
+    const { GinModel } = await import("../../../trainer/models/gin.js");
+    const g = randomSmallGraph(6);
+    const before = tf.memory().numTensors;
+    for (const make of [() => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1 }), () => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1, normalisation: "renormalised" }), () => new GinModel(g, { hidden: 5, dropout: 0.5, seed: 1 })]) {
+      const model = make();
+      model.forward(true, 3).dispose();
+      model.enableTrainableWeightMasks();
+      model.disableTrainableWeightMasks();
+      model.syncMasks();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+});
+
 describe("training", () => {
   it("repeats exactly with the same seed and differs with another (wasm backend)", async () => {
     const { train } = await import("../../../trainer/train.js");
