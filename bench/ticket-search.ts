@@ -4,10 +4,22 @@
 //       [--families weight,graph,both] [--seeds 0,1,2] [--weight-targets LIST] [--graph-targets LIST]
 //       [--joint-targets LIST] [--ugs-rounds "20;gat=3"] [--dense-epochs 200] [--hidden N] [--backend auto]
 //       [--data-dir DIR] [--out bench/results] [--work out/bench-ticket-search]
-//       [--fastglt-args="…"] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--dry-run]
+//       [--fastglt-args="…"] [--variant NAME] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--dry-run]
 //
 // --fastglt-args / --ugs-args: more `fastglt prune` flags for every run of that method; write them
 // with "=" (--ugs-args="--mask-epochs 100 --fix-epochs 100"), as their value starts with "--".
+// --variant NAME: this invocation's FastGLT runs are the variant NAME of the paper's settings, its
+// extra flags being --fastglt-args (required with it). Each run record keeps `variant` (null = the
+// paper's settings, "faithful"; also for records from before variants) and `extraArgs`; the tables
+// and plots label its configurations "[NAME]" (and the others "[faithful]"), list each variant's
+// flags under "Variants", and take FastGLT's extreme sparsity per (family, variant). Variants go into
+// the same results file with --resume-bench, e.g. the graph ticket with our options beside the
+// faithful one already there:
+//   npx tsx bench/ticket-search.ts --resume-bench --variant ours --fastglt-args="--keep-self-loops --normalisation kept" \
+//       --families graph --methods fastglt --models gcn [the previous --datasets/--seeds/--graph-targets …]
+// (--models gcn: the GIN and GAT refuse --normalisation; the dense runs of the same seeds are kept). A name goes with one set of flags: a
+// resumed file whose runs of that variant have other flags is refused. --fastglt-args without
+// --variant still works (a warning: those runs count as the paper's settings).
 // Design
 // - Every FastGLT and UGS run is `fastglt prune` itself: the bench builds its argv, calls
 //   parsePruneArgs + runPrune (cli/prune.ts) in this process, and records the report's essentials;
@@ -27,7 +39,8 @@
 //   sparsity path. The GAT's FastGLT runs (~15–25 min each) default to the README targets only.
 // - Rules (bench/lib/ticket-search-analysis.ts): a configuration / UGS round wins when its mean test
 //   accuracy at the best validation epoch over the seeds is ≥ the dense mean over the same seeds;
-//   FastGLT's extreme sparsity = its highest winning target per family, UGS's = its last winning round.
+//   FastGLT's extreme sparsity = its highest winning target per (family, variant), UGS's = its last
+//   winning round.
 //   Speed-up = the same seed's UGS cumulative seconds at the first round reaching the FastGLT ticket's
 //   graph and weight sparsity ÷ the FastGLT run's training seconds (and ÷ its seconds to the selected
 //   epoch); "> X s" when UGS never got there. Target: ≥ 5× for every winning FastGLT run.
@@ -107,6 +120,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/results" },
     work: { type: "string", default: "out/bench-ticket-search" },
     "fastglt-args": { type: "string", default: "" },
+    variant: { type: "string" },
     "ugs-args": { type: "string", default: "" },
     quick: { type: "boolean", default: false },
     "resume-bench": { type: "boolean", default: false },
@@ -189,9 +203,21 @@ if (!BACKEND_CHOICES.includes(backend)) throw new Error(`--backend must be one o
 const dataDir = values["data-dir"] ?? process.env.FASTGLT_DATA ?? "../shared/data/planetoid";
 const workDir = String(values.work) + (quick ? "-quick" : "");
 const splitArgs = (s: string) => s.split(/\s+/).filter(Boolean);
-const extraFastglt = [...(quick ? QUICK.fastglt : []), ...splitArgs(String(values["fastglt-args"]))];
 const extraUgs = [...(quick ? QUICK.ugs : []), ...splitArgs(String(values["ugs-args"]))];
 const resumeBench = values["resume-bench"] === true;
+const userFastglt = splitArgs(String(values["fastglt-args"]));
+const extraFastglt = [...(quick ? QUICK.fastglt : []), ...userFastglt];
+const variant = values.variant === undefined ? null : values.variant.trim();
+if (variant !== null) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(variant)) throw new Error(`--variant: "${variant}" is not a name (letters, digits, . _ + -)`);
+  if (variant.toLowerCase() === "faithful") throw new Error(`--variant: "faithful" is the paper's settings: leave --variant out`);
+  if (userFastglt.length === 0) throw new Error(`--variant ${variant}: give the variant's extra flags with --fastglt-args="…"`);
+  if (!methods.includes("fastglt")) throw new Error(`--variant applies to FastGLT runs: add fastglt to --methods`);
+} else if (userFastglt.length > 0 && methods.includes("fastglt")) {
+  log(`warning: --fastglt-args without --variant: these FastGLT runs are reported as the paper's settings ("faithful"); name them with --variant NAME`);
+}
+/** appended to a variant run's key and folder hash: the same flags under two names are two runs */
+const variantSuffix = variant === null ? "" : ` --variant ${variant}`;
 
 const cells = planCells({
   datasets,
@@ -237,10 +263,12 @@ const jobs: Job[] = cells.flatMap((cell) =>
     if (cell.kind === "dense") return { cell, seed, argv: null, key: denseKey(cell.dataset, cell.model, seed), runDir: null, epochs: plannedEpochs(cell) };
     const o = { seed, dataDir, hidden, backend, extraFastglt, extraUgs };
     // the folder names the configuration (a hash of its flags), so runs with other flags never share a checkpoint
-    const tag = createHash("sha1").update(configKey(pruneArgv(cell as FastgltCell | UgsCell, { ...o, outDir: "" }))).digest("hex").slice(0, 8);
+    // (a variant's name too; the paper's settings keep the folders and keys of before variants)
+    const vs = cell.kind === "fastglt" ? variantSuffix : "";
+    const tag = createHash("sha1").update(configKey(pruneArgv(cell as FastgltCell | UgsCell, { ...o, outDir: "" })) + vs).digest("hex").slice(0, 8);
     const runDir = join(workDir, `${cellId(cell)}-${tag}-seed${seed}`);
     const argv = pruneArgv(cell as FastgltCell | UgsCell, { ...o, outDir: runDir });
-    return { cell, seed, argv, key: `${configKey(argv)} --seed ${seed}`, runDir, epochs: plannedEpochs(cell) };
+    return { cell, seed, argv, key: `${configKey(argv)} --seed ${seed}${vs}`, runDir, epochs: plannedEpochs(cell) };
   }),
 );
 
@@ -249,11 +277,15 @@ const jobs: Job[] = cells.flatMap((cell) =>
 
 const machine = machineInfo();
 const command = commandLine("bench/ticket-search.ts");
-const config = { datasets, models, methods, families, seeds, weightTargets, graphTargets, jointTargets, ugsRounds, denseEpochs, hidden, backend, dataDir, work: workDir, extraFastglt, extraUgs, quick };
+const config = { datasets, models, methods, families, seeds, weightTargets, graphTargets, jointTargets, ugsRounds, denseEpochs, hidden, backend, dataDir, work: workDir, extraFastglt, extraUgs, variant, quick };
 let file: BenchFile;
 if (resumeBench && existsSync(jsonPath)) {
   file = JSON.parse(readFileSync(jsonPath, "utf8")) as BenchFile;
   if (file.quick !== quick) throw new Error(`--resume-bench: ${jsonPath} is from a ${file.quick ? "--quick" : "full"} bench, this one is ${quick ? "--quick" : "full"}`);
+  if (variant !== null) {
+    const other = file.runs.find((r) => r.method === "fastglt" && r.variant === variant && r.extraArgs !== undefined && r.extraArgs.join(" ") !== userFastglt.join(" "));
+    if (other) throw new Error(`--variant ${variant}: ${jsonPath} has runs of that variant with --fastglt-args="${other.extraArgs!.join(" ")}", not "${userFastglt.join(" ")}": one name per set of flags`);
+  }
   file.config = config;
   log(`resuming ${jsonPath}: ${file.dense.filter((d) => d.status === "done").length} dense runs and ${file.runs.filter((r) => r.status === "done").length} prune runs kept`);
 } else {
@@ -300,7 +332,7 @@ const hms = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.f
 // running
 
 if (values["dry-run"]) {
-  for (const j of todo) console.log(`${hms(estimateSeconds(j)).padStart(7)}  ${j.argv ? commandOf(j.argv) : `${describeCell(j.cell)} seed ${j.seed} (${denseEpochs} epochs)`}`);
+  for (const j of todo) console.log(`${hms(estimateSeconds(j)).padStart(7)}  ${j.argv ? `${commandOf(j.argv)}${j.cell.kind === "fastglt" && variant !== null ? `  # variant ${variant}` : ""}` : `${describeCell(j.cell)} seed ${j.seed} (${denseEpochs} epochs)`}`);
   console.log(`${todo.length} of ${jobs.length} runs to do, ~${hms(todo.reduce((a, j) => a + estimateSeconds(j), 0))} at the prior epoch times (an idle machine; ~2× at load 8)`);
   process.exit(0);
 }
@@ -323,7 +355,7 @@ process.on("SIGINT", () => {
 
 const resolvedBackend = await initBackend(backend, () => {});
 await useFastKernels(resolvedBackend);
-log(`bench/ticket-search${quick ? " (quick)" : ""}: ${todo.length} of ${jobs.length} runs to do (${datasets.join(", ")} × ${models.join(", ")}; ${methods.join(", ")}; seeds ${seeds.join(", ")}); backend ${resolvedBackend}; ${machine.cores} cores (${machine.cpu}), load ${machine.loadAvgStart.map((x) => x.toFixed(2)).join(" ")}`);
+log(`bench/ticket-search${quick ? " (quick)" : ""}: ${todo.length} of ${jobs.length} runs to do (${datasets.join(", ")} × ${models.join(", ")}; ${methods.join(", ")}${variant !== null ? ` (FastGLT variant ${variant}: ${userFastglt.join(" ")})` : ""}; seeds ${seeds.join(", ")}); backend ${resolvedBackend}; ${machine.cores} cores (${machine.cpu}), load ${machine.loadAvgStart.map((x) => x.toFixed(2)).join(" ")}`);
 log(`  estimated ~${hms(todo.reduce((a, j) => a + estimateSeconds(j), 0))} (before any timing of this machine)`);
 writeAll(file);
 
@@ -366,6 +398,8 @@ async function runSearch(j: Job): Promise<StoredRun> {
   const base = {
     key: j.key,
     config: configKey(argv),
+    variant: c.kind === "fastglt" ? variant : null,
+    ...(c.kind === "fastglt" ? { extraArgs: userFastglt } : {}),
     dataset: c.dataset,
     model: c.model,
     method: c.kind,
@@ -380,7 +414,7 @@ async function runSearch(j: Job): Promise<StoredRun> {
   const before = loadAvg();
   log(`  ${base.command}${resume ? " --resume" : ""}`);
   try {
-    const label = `${c.dataset} ${c.model} ${c.kind === "ugs" ? "ugs" : `fastglt ${c.family}`} seed ${j.seed}`;
+    const label = `${c.dataset} ${c.model} ${c.kind === "ugs" ? "ugs" : `fastglt ${c.family}${variant !== null ? ` [${variant}]` : ""}`} seed ${j.seed}`;
     const progress = prefixed(label);
     const opts = parsePruneArgs(resume ? [...argv, "--resume"] : argv, { signal: controller.signal, progress, log: (m) => log(`    ${m}`) });
     if (!opts) throw new Error("parsePruneArgs returned null (--help?)");
@@ -429,7 +463,7 @@ for (let i = 0; i < todo.length; i++) {
   const j = todo[i];
   const elapsed = (performance.now() - started) / 1000;
   const left = todo.slice(i).reduce((a, x) => a + estimateSeconds(x), 0);
-  log(`[${i + 1}/${todo.length}] ${describeCell(j.cell)}, seed ${j.seed} — elapsed ${hms(elapsed)}, ~${hms(left)} left (load ${loadAvg().join(" ")})`);
+  log(`[${i + 1}/${todo.length}] ${describeCell(j.cell)}${j.cell.kind === "fastglt" && variant !== null ? ` [${variant}]` : ""}, seed ${j.seed} — elapsed ${hms(elapsed)}, ~${hms(left)} left (load ${loadAvg().join(" ")})`);
   if (j.argv === null) {
     const d = await runDense(j);
     file.dense = [...file.dense.filter((x) => x.key !== d.key), d];

@@ -7,9 +7,11 @@
  * - A FastGLT configuration (dataset, model, family, targets) wins when the mean over its seeds of
  *   the test accuracy at the best validation epoch is ≥ the bar. A UGS round wins when the mean over
  *   the seeds' runs of that round's test accuracy (at the round's best validation epoch) is ≥ the bar.
- * - Extreme sparsity, FastGLT: per family, the winning configuration with the highest target
- *   (joint runs: highest weight target, then highest graph target). UGS: the last winning round
- *   (its graph and weight sparsity both count).
+ * - Extreme sparsity, FastGLT: per (family, variant), the winning configuration with the highest
+ *   target (joint runs: highest weight target, then highest graph target); a variant (bench
+ *   --variant NAME: the paper's settings plus that invocation's --fastglt-args) never competes with
+ *   the paper's settings (variant null, "faithful") or with another variant. UGS: the last winning
+ *   round (its graph and weight sparsity both count).
  * - Sparsities are compared on one set of denominators for both methods: graph sparsity over the
  *   directed graph edges, self-loops excluded (UGS never prunes self-loops; FastGLT's GCN also
  *   prunes them and counts them in its own target's denominator, reported beside), weight sparsity
@@ -80,6 +82,12 @@ export interface TicketRecord {
 export interface RunRecord {
   /** identifies the configuration: the prune argv without seed and output folder */
   config: string;
+  /**
+   * FastGLT: the bench's --variant of the invocation that made the run (its --fastglt-args are the
+   * variant's extra flags); null = the paper's settings ("faithful"), and always for UGS. Records
+   * written before variants existed lack it: read as null (variantOf).
+   */
+  variant: string | null;
   dataset: string;
   model: string;
   method: Method;
@@ -125,6 +133,7 @@ export interface PerSeed {
 
 export interface ConfigSummary {
   config: string;
+  variant: string | null;
   dataset: string;
   model: string;
   family: Family;
@@ -144,14 +153,28 @@ export interface ConfigSummary {
   allMeetTarget: boolean;
 }
 
+/** A record's variant; null for the paper's settings and for records from before variants. */
+export function variantOf(r: { variant?: string | null }): string | null {
+  return r.variant ?? null;
+}
+
+/** Sorts variants: null (the paper's settings) first, then by name. */
+export function compareVariants(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1;
+}
+
 function done(runs: readonly RunRecord[]): RunRecord[] {
   return runs.filter((r) => r.status === "done" && r.ticket !== null);
 }
 
-/** FastGLT runs grouped by configuration, each judged against the dense mean over its own seeds. */
+/** FastGLT runs grouped by (variant, configuration), each judged against the dense mean over its own seeds. */
 export function summarizeConfigs(runs: readonly RunRecord[], dense: readonly DenseRecord[]): ConfigSummary[] {
   const groups = new Map<string, RunRecord[]>();
-  for (const r of done(runs)) if (r.method === "fastglt") groups.set(r.config, [...(groups.get(r.config) ?? []), r]);
+  for (const r of done(runs)) {
+    if (r.method !== "fastglt") continue;
+    const k = `${variantOf(r) ?? ""}\u0000${r.config}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
   return [...groups.values()].map((rs) => {
     rs = [...rs].sort((a, b) => a.seed - b.seed);
     const r0 = rs[0];
@@ -159,6 +182,7 @@ export function summarizeConfigs(runs: readonly RunRecord[], dense: readonly Den
     const accuracy = meanStd(rs.map((r) => r.ticket!.testAccuracy));
     return {
       config: r0.config,
+      variant: variantOf(r0),
       dataset: r0.dataset,
       model: r0.model,
       family: r0.family,
@@ -180,12 +204,15 @@ export function summarizeConfigs(runs: readonly RunRecord[], dense: readonly Den
   });
 }
 
-/** Per family, the winning configuration with the highest target; null when none wins. */
-export function fastgltExtreme(configs: readonly ConfigSummary[], family: Family): ConfigSummary | null {
+/**
+ * Per (family, variant), the winning configuration with the highest target; null when none wins.
+ * variant null (the default) = the paper's settings only.
+ */
+export function fastgltExtreme(configs: readonly ConfigSummary[], family: Family, variant: string | null = null): ConfigSummary | null {
   const key = (c: ConfigSummary): [number, number] => (family === "graph" ? [c.targetGraph ?? 0, 0] : [c.targetWeight ?? 0, c.targetGraph ?? 0]);
   let best: ConfigSummary | null = null;
   for (const c of configs) {
-    if (c.family !== family || !c.wins) continue;
+    if (c.family !== family || c.variant !== variant || !c.wins) continue;
     if (best === null) best = c;
     else {
       const [a1, a2] = key(c);
@@ -275,6 +302,7 @@ export function firstRoundReaching(rounds: readonly RoundRecord[], graphSparsity
 
 export interface SpeedUp {
   config: string;
+  variant: string | null;
   dataset: string;
   model: string;
   family: Family;
@@ -314,7 +342,7 @@ export function speedUps(runs: readonly RunRecord[], configs: readonly ConfigSum
   const out: SpeedUp[] = [];
   for (const r of ok) {
     if (r.method !== "fastglt") continue;
-    const c = configs.find((x) => x.config === r.config);
+    const c = configs.find((x) => x.config === r.config && x.variant === variantOf(r));
     const u = ugs.find((x) => x.dataset === r.dataset && x.model === r.model);
     const ur = u ? ok.find((x) => x.method === "ugs" && x.config === u.config && x.seed === r.seed) : undefined;
     const t = r.ticket!;
@@ -329,6 +357,7 @@ export function speedUps(runs: readonly RunRecord[], configs: readonly ConfigSum
     const bar = c?.bar.mean ?? NaN;
     out.push({
       config: r.config,
+      variant: variantOf(r),
       dataset: r.dataset,
       model: r.model,
       family: r.family,

@@ -6,6 +6,7 @@ import type { MachineInfo } from "./machine.js";
 import { linePlot, niceTicks, type Series } from "./svg.js";
 import { fmt, markdownTable } from "./table.js";
 import {
+  compareVariants,
   fastgltExtreme,
   meanStd,
   speedUps,
@@ -21,7 +22,9 @@ import {
   type SpeedUp,
   type SpeedVerdict,
   type UgsSummary,
+  variantOf,
 } from "./ticket-search-analysis.js";
+import { QUICK } from "./ticket-search-plan.js";
 
 // ------------------------------------------------------------------------------------------------
 // the papers' numbers (algorithms.md §1.5, §4.1, §4.3; the issue's PyTorch reference points)
@@ -104,6 +107,8 @@ export interface StoredRun extends RunRecord {
   key: string;
   argv: string[];
   command: string;
+  /** FastGLT: the invocation's --fastglt-args (a variant's extra flags; in argv too). Older records lack it. */
+  extraArgs?: string[];
   backend?: string;
   totalEpochs?: number;
   wallClockSeconds?: number;
@@ -160,12 +165,14 @@ export const SPEEDUP_FACTOR = 5;
 
 export const WINNING_RULE =
   "a ticket wins when its test accuracy at the best validation epoch, averaged over the seeds, is ≥ the dense model's mean test accuracy (at its best validation epoch) over the same seeds; " +
-  "FastGLT's extreme sparsity per family is the highest target whose configuration wins, UGS's the last round that wins";
+  "FastGLT's extreme sparsity per family (and per variant: the paper's settings and each labelled set of extra flags apart) is the highest target whose configuration wins, UGS's the last round that wins";
 
 export function analyze(f: BenchFile): Analysis {
-  const configs = summarizeConfigs(f.runs, f.dense);
-  const ugs = summarizeUgs(f.runs, f.dense);
-  const s = speedUps(f.runs, configs, ugs);
+  // records from before variants have no `variant`: the paper's settings
+  const runs = f.runs.map((r) => ({ ...r, variant: variantOf(r) }));
+  const configs = summarizeConfigs(runs, f.dense);
+  const ugs = summarizeUgs(runs, f.dense);
+  const s = speedUps(runs, configs, ugs);
   return { rule: WINNING_RULE, speedupFactor: SPEEDUP_FACTOR, configs, ugs, speedUps: s, verdict: speedVerdict(s, SPEEDUP_FACTOR) };
 }
 
@@ -179,6 +186,32 @@ const secsPm = (m: MeanStd) => (m.n === 0 ? "—" : m.n === 1 ? secs(m.mean) : `
 const targetLabel = (c: { family: Family; targetGraph: number | null; targetWeight: number | null }) =>
   [c.targetGraph !== null ? `g ${pct(c.targetGraph, 1)}` : "", c.targetWeight !== null ? `w ${pct(c.targetWeight, 1)}` : ""].filter(Boolean).join(" + ");
 const familyLabel = (f: Family) => (f === "both" ? "joint" : f);
+/** " [ours]"; the paper's settings: " [faithful]" when the file has variants, else nothing */
+const variantTag = (v: string | null, anyVariants: boolean) => (v !== null ? ` [${v}]` : anyVariants ? " [faithful]" : "");
+/** The variants of the analysed FastGLT configurations, null (the paper's settings) first. */
+export function variantsOf(configs: readonly { variant: string | null }[]): (string | null)[] {
+  return [...new Set(configs.map((c) => c.variant))].sort(compareVariants);
+}
+
+/** The `fastglt prune` flags the bench sets itself (with their values), not a variant's. */
+const BENCH_FLAGS = new Set(["--method", "--prune", "--model", "--dataset", "--target-graph", "--target-weight", "--rounds", "--seed", "--hidden", "--backend", "--data-dir", "--out"]);
+
+/**
+ * A FastGLT run's extra flags: its invocation's --fastglt-args as recorded, or (older records) its
+ * argv less the flags the bench sets and, in a quick file, the quick schedule.
+ */
+export function extraFlagsOf(r: StoredRun, quick: boolean): string[] {
+  if (r.extraArgs) return r.extraArgs;
+  const rest: string[] = [];
+  for (let i = 0; i < r.argv.length; i++) {
+    if (BENCH_FLAGS.has(r.argv[i])) i++;
+    else rest.push(r.argv[i]);
+  }
+  if (!quick) return rest;
+  const q = QUICK.fastglt;
+  for (let i = 0; i + q.length <= rest.length; i++) if (q.every((x, k) => rest[i + k] === x)) return [...rest.slice(0, i), ...rest.slice(i + q.length)];
+  return rest;
+}
 const modelLabel = (m: string) => m.toUpperCase();
 const dsLabel = (d: string) => (d === "cora" ? "Cora" : d === "citeseer" ? "CiteSeer" : d === "pubmed" ? "PubMed" : d);
 
@@ -227,6 +260,28 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   );
   lines.push("");
 
+  // ---- variants
+  const variants = variantsOf(a.configs);
+  const anyV = variants.some((v) => v !== null);
+  const fgRuns = f.runs.filter((r) => r.method === "fastglt");
+  // configurations per (dataset, model), the paper's settings first, each variant after (else in the runs' order)
+  const pairIndex = (c: ConfigSummary) => pairs.findIndex((p) => p.dataset === c.dataset && p.model === c.model);
+  const ordered = a.configs.map((c, i) => ({ c, i })).sort((x, y) => pairIndex(x.c) - pairIndex(y.c) || compareVariants(x.c.variant, y.c.variant) || x.i - y.i).map((x) => x.c);
+  if (anyV) {
+    lines.push("## Variants");
+    lines.push("");
+    lines.push("FastGLT configurations run with extra `fastglt prune` flags (`--variant NAME --fastglt-args=\"…\"`) are their own rows, labelled [NAME]; each variant has its own extreme sparsity. [faithful] = the paper's settings.");
+    lines.push("");
+    for (const v of variants) {
+      const flagSets = [...new Set(fgRuns.filter((r) => variantOf(r) === v).map((r) => extraFlagsOf(r, f.quick).join(" ")))];
+      const n = a.configs.filter((c) => c.variant === v).length;
+      const shown = flagSets.filter((x) => x !== "").map((x) => `\`${x}\``);
+      const flags = v === null ? `the paper's settings (the per-dataset defaults of its commands)${shown.length ? `; runs made with extra flags but no --variant: ${shown.join(", ")}` : ""}` : shown.length ? shown.join(", ") + (shown.length > 1 ? " (⚠ different flags under one name)" : "") : "(no extra flags)";
+      lines.push(`- **${v ?? "faithful"}**: ${flags} — ${n} configuration${n === 1 ? "" : "s"}`);
+    }
+    lines.push("");
+  }
+
   // ---- extreme sparsities
   lines.push("## Extreme sparsity of winning tickets, beside the papers' numbers");
   lines.push("");
@@ -241,11 +296,11 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
       rows.push([tag, "dense", "measured", "0%", "0%", accPm(acc), "—", secsPm(meanStd(dense.map((d) => d.seconds))), String(dense[0].epochs)]);
     }
     const cs = a.configs.filter((c) => c.dataset === dataset && c.model === model);
-    for (const fam of ["graph", "weight", "both"] as Family[]) {
-      const fc = cs.filter((c) => c.family === fam);
+    for (const fam of ["graph", "weight", "both"] as Family[]) for (const variant of variants) {
+      const fc = cs.filter((c) => c.family === fam && c.variant === variant);
       if (fc.length === 0) continue;
-      const e = fastgltExtreme(cs, fam);
-      const name = `FastGLT ${familyLabel(fam)}`;
+      const e = fastgltExtreme(cs, fam, variant);
+      const name = `FastGLT ${familyLabel(fam)}${variantTag(variant, anyV)}`;
       if (e) {
         rows.push([tag, name, "measured", fam === "weight" ? "0%" : graphSp(e.graphSparsity, e.graphSparsityWithSelfLoops), fam === "graph" ? "0%" : pct(e.weightSparsity.mean),
           `${accPm(e.accuracy)} vs dense ${pct(e.bar.mean)}`, `${e.perSeed.filter((p) => p.wins).length}/${e.perSeed.length}`, `${secsPm(e.trainingSeconds)} (to best ${secsPm(e.secondsToBest)})`, fmtEpochs(e.epochs)]);
@@ -301,8 +356,8 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   );
   lines.push("");
   const srows: string[][] = [];
-  for (const c of a.configs) {
-    const s = a.speedUps.filter((x) => x.config === c.config && x.ugs !== null);
+  for (const c of ordered) {
+    const s = a.speedUps.filter((x) => x.config === c.config && x.variant === c.variant && x.ugs !== null);
     if (s.length === 0) continue;
     const rounds = [...new Set(s.map((x) => (x.ugs!.reached ? `${x.ugs!.round}` : `>${x.ugs!.roundsRun}`)))].join(", ");
     const ugsSec = meanStd(s.map((x) => x.ugs!.seconds));
@@ -311,7 +366,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
     const spb = s.map((x) => x.speedupToBest).filter(Number.isFinite).sort((p, q) => p - q);
     srows.push([
       `${dsLabel(c.dataset)} ${modelLabel(c.model)}`,
-      `FastGLT ${familyLabel(c.family)} ${targetLabel(c)}`,
+      `FastGLT ${familyLabel(c.family)}${variantTag(c.variant, anyV)} ${targetLabel(c)}`,
       c.wins ? "yes" : "no",
       `${pct(c.graphSparsity.mean)} / ${pct(c.weightSparsity.mean)}`,
       accPm(meanStd(s.map((x) => x.testAccuracy))),
@@ -330,11 +385,11 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   // ---- FastGLT detail
   lines.push("## FastGLT: every configuration");
   lines.push("");
-  lines.push("One row per (dataset, model, family, targets); mean ± std over the seeds; ★ = the paper's README target. *per seed*: test accuracy per seed, ✓ when ≥ the dense mean.");
+  lines.push("One row per (dataset, model, family, variant, targets); mean ± std over the seeds; ★ = the paper's README target. *per seed*: test accuracy per seed, ✓ when ≥ the dense mean.");
   lines.push("");
-  const frows = a.configs.map((c) => [
+  const frows = ordered.map((c) => [
     `${dsLabel(c.dataset)} ${modelLabel(c.model)}`,
-    familyLabel(c.family),
+    `${familyLabel(c.family)}${variantTag(c.variant, anyV)}`,
     `${targetLabel(c)}${c.isDefaultTarget ? " ★" : ""}${c.allMeetTarget ? "" : " (target not met)"}`,
     graphSp(c.graphSparsity, c.graphSparsityWithSelfLoops),
     pct(c.weightSparsity.mean),
@@ -401,10 +456,16 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   lines.push("");
   lines.push("```sh");
   const seen = new Set<string>();
-  for (const r of f.runs) {
-    if (seen.has(r.config)) continue;
-    seen.add(r.config);
-    lines.push(r.command);
+  for (const v of [null, ...variants.filter((x) => x !== null)]) {
+    let first = true;
+    for (const r of f.runs) {
+      const k = `${variantOf(r) ?? ""}\u0000${r.config}`;
+      if (variantOf(r) !== v || seen.has(k)) continue;
+      seen.add(k);
+      if (first && v !== null) lines.push(`# variant ${v}`);
+      first = false;
+      lines.push(r.command);
+    }
   }
   lines.push("```");
   lines.push("");
@@ -430,21 +491,32 @@ function quotedFor(c: ConfigSummary): string {
 // ------------------------------------------------------------------------------------------------
 // plots
 
+/** Variants' colours in the plots (not the paper's blue / green or UGS's red). */
+const VARIANT_COLORS = ["#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
+
 /** Two plots side by side (vs weight sparsity, vs graph sparsity) for one (dataset, model). */
 export function renderSvg(a: Analysis, dataset: string, model: string): string {
+  const allVariants = variantsOf(a.configs);
+  const anyV = allVariants.some((v) => v !== null);
   const cs = a.configs.filter((c) => c.dataset === dataset && c.model === model);
   const u = a.ugs.find((x) => x.dataset === dataset && x.model === model);
   const bar = cs[0]?.bar.mean ?? u?.bar.mean ?? NaN;
   const d = (acc: number, b: number) => 100 * (acc - b);
   const panel = (axis: "weight" | "graph"): string => {
     const series: Series[] = [];
-    const fam = (f: Family, name: string, color: string, dashed = false) => {
-      const pts = cs.filter((c) => c.family === f).map((c) => [100 * (axis === "weight" ? c.weightSparsity.mean : c.graphSparsity.mean), d(c.accuracy.mean, c.bar.mean)] as [number, number]);
-      if (pts.length) series.push({ name, points: pts, color, dashed });
+    const fam = (f: Family, variant: string | null, name: string, color: string, dashed = false) => {
+      const pts = cs
+        .filter((c) => c.family === f && c.variant === variant)
+        .map((c) => [100 * (axis === "weight" ? c.weightSparsity.mean : c.graphSparsity.mean), d(c.accuracy.mean, c.bar.mean)] as [number, number])
+        .sort((p, q) => p[0] - q[0]);
+      if (pts.length) series.push({ name: `${name}${variantTag(variant, anyV)}`, points: pts, color, dashed });
     };
-    if (axis === "weight") fam("weight", "FastGLT weight", "#1f77b4");
-    else fam("graph", "FastGLT graph", "#1f77b4");
-    fam("both", "FastGLT joint", "#2ca02c", true);
+    // one colour per variant, the same in every plot (the paper's settings: blue, joint green)
+    for (const [i, v] of allVariants.entries()) {
+      const color = v === null ? "#1f77b4" : VARIANT_COLORS[(i - (allVariants[0] === null ? 1 : 0)) % VARIANT_COLORS.length];
+      fam(axis, v, `FastGLT ${axis}`, color);
+      fam("both", v, "FastGLT joint", v === null ? "#2ca02c" : color, true);
+    }
     if (u) series.push({ name: "UGS rounds", points: u.rounds.map((r) => [100 * (axis === "weight" ? r.weightSparsity.mean : r.graphSparsity.mean), d(r.accuracy.mean, u.bar.mean)] as [number, number]), color: "#d62728" });
     const xs = series.flatMap((s) => s.points.map((p) => p[0]));
     const hi = xs.length ? Math.max(...xs) : 100;

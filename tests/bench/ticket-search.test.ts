@@ -15,6 +15,7 @@ import {
   type RoundRecord,
   type RunRecord,
 } from "../../bench/lib/ticket-search-analysis.js";
+import { analyze, extraFlagsOf, renderMarkdown, renderSvg, type BenchFile, type StoredRun } from "../../bench/lib/ticket-search-report.js";
 import { commandOf, configKey, parseJointTargets, parseRounds, parseTargets, planCells, pruneArgv, targetsWithDefault, type FastgltCell } from "../../bench/lib/ticket-search-plan.js";
 
 function dense(seed: number, acc: number, dataset = "cora", model = "gcn"): DenseRecord {
@@ -26,6 +27,7 @@ function fg(family: Family, target: number, seed: number, acc: number, seconds =
   const weight = sparsity?.weight ?? (family === "graph" ? 0 : target);
   return {
     config: `fastglt ${family} ${target}`,
+    variant: null,
     dataset: "cora",
     model: "gcn",
     method: "fastglt",
@@ -55,6 +57,7 @@ function ugs(seed: number, accs: number[], perRound = 20): RunRecord {
   }));
   return {
     config: "ugs",
+    variant: null,
     dataset: "cora",
     model: "gcn",
     method: "ugs",
@@ -108,6 +111,49 @@ describe("ticket-search analysis", () => {
     expect(fastgltExtreme(cs, "weight")?.targetWeight).toBe(0.95);
     expect(fastgltExtreme(cs, "graph")).toBeNull();
     expect(fastgltExtreme(cs, "both")).toBeNull();
+  });
+
+  it("variants: the same family and targets under another variant are other configurations, with their own extreme; records without `variant` are the paper's", () => {
+    const d = [dense(0, 0.8), dense(1, 0.8)];
+    const ours = (r: RunRecord): RunRecord => ({ ...r, variant: "ours", config: `${r.config} --keep-self-loops` });
+    // a record written before variants: no `variant` field at all
+    const old = (r: RunRecord): RunRecord => {
+      const { variant: _, ...rest } = r;
+      return rest as RunRecord;
+    };
+    const runs = [
+      // faithful: 35% wins, 40% loses
+      old(fg("graph", 0.35, 0, 0.81)),
+      fg("graph", 0.35, 1, 0.8),
+      fg("graph", 0.4, 0, 0.75),
+      fg("graph", 0.4, 1, 0.76),
+      // ours: 35% loses, 40% wins — the same targets, its own extreme
+      ours(fg("graph", 0.35, 0, 0.79)),
+      ours(fg("graph", 0.35, 1, 0.79)),
+      ours(fg("graph", 0.4, 0, 0.82)),
+      ours(fg("graph", 0.4, 1, 0.81)),
+      ugs(0, Array(14).fill(0.75), 20),
+      ugs(1, Array(14).fill(0.75), 20),
+    ];
+    const cs = summarizeConfigs(runs, d);
+    expect(cs).toHaveLength(4);
+    expect(cs.filter((c) => c.variant === null).map((c) => c.perSeed.map((p) => p.seed))).toEqual([[0, 1], [0, 1]]);
+    const faithful = fastgltExtreme(cs, "graph");
+    const v = fastgltExtreme(cs, "graph", "ours");
+    expect(faithful).toMatchObject({ variant: null, targetGraph: 0.35, wins: true });
+    expect(faithful!.accuracy.mean).toBeCloseTo(0.805, 12);
+    expect(v).toMatchObject({ variant: "ours", targetGraph: 0.4, wins: true });
+    expect(v!.accuracy.mean).toBeCloseTo(0.815, 12);
+    expect(fastgltExtreme(cs, "graph", "other")).toBeNull();
+    // even under one config string, two variants stay apart
+    const same = summarizeConfigs([fg("graph", 0.4, 0, 0.7), { ...fg("graph", 0.4, 0, 0.9), variant: "ours" }], [dense(0, 0.8)]);
+    expect(same.map((c) => [c.variant, c.wins])).toEqual([[null, false], ["ours", true]]);
+    // speed-ups: each variant's runs against the same seed's UGS run, judged by their own configuration
+    const s = speedUps(runs, cs, summarizeUgs(runs, d));
+    expect(s).toHaveLength(8);
+    const s40 = s.filter((x) => x.graphSparsity === 0.4);
+    expect(s40.map((x) => [x.variant, x.winningConfig])).toEqual([[null, false], [null, false], ["ours", true], ["ours", true]]);
+    expect(s40.every((x) => x.ugs?.reached && x.ugs.round === 10)).toBe(true); // 1 − 0.95^10 = 40.1%
   });
 
   it("UGS's extreme is the last round whose mean over seeds wins; rounds only some seeds ran average over those", () => {
@@ -236,5 +282,48 @@ describe("ticket-search plan", () => {
     expect(configKey(argv)).toBe(configKey(pruneArgv(cell, { ...o, seed: 0, outDir: "/elsewhere", dataDir: "/d2" })));
     expect(configKey(argv)).not.toMatch(/--seed|--out|--data-dir/);
     expect(commandOf(argv)).toMatch(/^fastglt prune --method fastglt --prune both .*--seed 2 .*--data-dir \/data$/);
+  });
+});
+
+describe("ticket-search report", () => {
+  const base = (r: RunRecord, extra: string[], variant: string | null): StoredRun => {
+    const argv = ["--method", "fastglt", "--prune", r.family, "--model", "gcn", "--dataset", "cora", "--target-graph", String(r.targetGraph), "--seed", String(r.seed), ...extra, "--out", "/tmp/x"];
+    return { ...r, variant, config: configKey(argv), key: `${configKey(argv)} ${r.seed} ${variant}`, argv, command: commandOf(argv), extraArgs: variant === null ? undefined : extra, loadAvg: { before: [], after: [] }, finishedAt: "" };
+  };
+  const file = (): BenchFile => {
+    const ours = ["--keep-self-loops", "--normalisation", "kept"];
+    const old = base(fg("graph", 0.35, 0, 0.81), [], null) as Partial<StoredRun>;
+    delete old.variant; // a record from before variants
+    return {
+      schema: "fastglt/ticket-search/1",
+      quick: false,
+      config: { datasets: ["cora"], models: ["gcn"] },
+      sessions: [],
+      dense: [{ ...dense(0, 0.8), hidden: 512, lr: 0.01, weightDecay: 5e-4, backend: "wasm", loadAvg: { before: [], after: [] }, finishedAt: "" }],
+      runs: [old as StoredRun, base(fg("graph", 0.4, 0, 0.7), [], null), base(fg("graph", 0.35, 0, 0.79), ours, "ours"), base(fg("graph", 0.4, 0, 0.82), ours, "ours")],
+    };
+  };
+
+  it("labels variant rows, gives one extreme row per (family, variant), lists the variants' flags, renders old records as faithful", () => {
+    const f = file();
+    const a = analyze(f);
+    const md = renderMarkdown(f, a, { json: "x.json", svg: () => "x.svg" });
+    expect(md).toMatch(/## Variants[\s\S]*- \*\*faithful\*\*: the paper's settings[^\n]*— 2 configurations\n- \*\*ours\*\*: `--keep-self-loops --normalisation kept` — 2 configurations/);
+    const extreme = md.split("## Speed")[0];
+    expect(extreme).toMatch(/\| Cora GCN +\| FastGLT graph \[faithful\] +\| measured +\| 35\.0%/);
+    expect(extreme).toMatch(/\| Cora GCN +\| FastGLT graph \[ours\] +\| measured +\| 40\.0%/);
+    expect(md).toMatch(/\| graph \[ours\] +\| g 40\.0%/);
+    expect(md).toMatch(/# variant ours\nfastglt prune [^\n]*--keep-self-loops/);
+    expect(renderSvg(a, "cora", "gcn")).toContain("FastGLT graph [ours]");
+    // the flags from the argv when a record does not carry them
+    expect(extraFlagsOf({ ...f.runs[3], extraArgs: undefined }, false)).toEqual(["--keep-self-loops", "--normalisation", "kept"]);
+  });
+
+  it("without variants the labels are as before", () => {
+    const f = file();
+    f.runs = f.runs.slice(0, 2);
+    const md = renderMarkdown(f, analyze(f), { json: "x.json", svg: () => "x.svg" });
+    expect(md).not.toMatch(/Variants|\[faithful\]/);
+    expect(md).toMatch(/\| FastGLT graph +\| measured +\| 35\.0%/);
   });
 });
