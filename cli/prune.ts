@@ -56,9 +56,9 @@ export const PRUNE_FLAGS = {
   lr: { type: "string", help: "Adam learning rate (default: per method and dataset)" },
   "edge-lr": { type: "string", help: "fastglt: learning rate of the edge mask (default: --lr; joint runs: the graph runs' rate)" },
   "edge-weight-decay": { type: "string", help: "fastglt: weight decay of the edge mask (default: --weight-decay, as FastGLT)" },
-  "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1)" },
+  "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1; joint runs leave them out by default)" },
   "weight-decay": { type: "string", help: "Adam weight decay (default: per method and dataset)" },
-  normalisation: { type: "string", help: "GCN only: fixed | kept | renormalised (default: renormalised for ugs, as UGS's GCN; fixed otherwise; kept = renormalised on the kept binary graph)" },
+  normalisation: { type: "string", help: "GCN only: fixed | kept | renormalised (default: renormalised for ugs, as UGS's GCN; kept for fastglt --prune both; fixed otherwise; kept = renormalised on the kept binary graph)" },
   "dense-epochs": { type: "string", default: "0", help: "also train a dense baseline for this many epochs (reported as `dense`)" },
   // FastGLT
   "pretrain-epochs": { type: "string", help: "fastglt: E, dense pre-training epochs (0 = random one-shot mask)" },
@@ -74,7 +74,7 @@ export const PRUNE_FLAGS = {
   rewind: { type: "string", help: "fastglt: what retraining rewinds to: init (FastGLT) or pretrained (the weights after --pretrain-epochs; ours)" },
   "weight-allocation": { type: "string", help: "fastglt: spread --target-weight over the matrices uniformly (FastGLT) or by erk (RigL's Erdős–Rényi-Kernel; small matrices keep more)" },
   "oneshot-edge-score": { type: "string", help: "fastglt with pre-training: rank edges for the one-shot mask by magnitude (FastGLT) or saliency (|m·∂L/∂m|, ours)" },
-  "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them; GIN and GAT never do)" },
+  "keep-self-loops": { type: "boolean", default: false, help: "fastglt: never prune self-loops (FastGLT's GCN prunes them in graph runs; joint runs, GIN and GAT never do)" },
   "checkpoint-every": { type: "string", help: "fastglt: checkpoint every this many denoising steps (default 25; Ctrl-C always writes one)" },
   // UGS
   rounds: { type: "string", help: "ugs: rounds (default: until the targets are reached, else 20)" },
@@ -192,7 +192,7 @@ export function resolveFastGlt(v: Values, datasetName: string, prune: PruneTarge
   o.lr = num(v, "lr", { min: 0 }) ?? o.lr;
   o.edgeLr = num(v, "edge-lr", { min: 0 }) ?? o.edgeLr;
   o.edgeWeightDecay = num(v, "edge-weight-decay", { min: 0 }) ?? o.edgeWeightDecay;
-  o.edgeRegularisers = v["no-edge-regularisers"] !== true;
+  o.edgeRegularisers = o.edgeRegularisers && v["no-edge-regularisers"] !== true;
   o.weightDecay = num(v, "weight-decay", { min: 0 }) ?? o.weightDecay;
   o.pretrainEpochs = num(v, "pretrain-epochs", int) ?? o.pretrainEpochs;
   o.denoiseEpochs = num(v, "denoise-epochs", { integer: true, min: 1 }) ?? o.denoiseEpochs;
@@ -290,7 +290,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
     let phase = "";
     if (o.method === "fastglt") {
       const fo = resolveFastGlt(v, graph.name, o.prune, o.seed, o.model);
-      options = { ...fo };
+      options = { ...fo, ...(o.model === "gcn" ? { normalisation: o.normalisation } : {}) };
       if (o.stopAfterEpochs !== undefined) control.stopAtEpoch = (resume ? ((resume.header.cursor as { epoch: number }).epoch ?? 0) : 0) + o.stopAfterEpochs;
       result = await runFastGlt(model, graph, fo, control);
     } else if (o.method === "ugs") {
@@ -426,7 +426,8 @@ export function parsePruneArgs(argv: string[], io: { signal?: AbortSignal; progr
   const model = oneOf(String(values.model), "model", MODEL_KINDS);
   const prune = oneOf(values.prune === undefined ? (method === "fastglt" ? "weight" : "both") : String(values.prune), "prune", PRUNE_TARGETS);
   if (model !== "gcn" && values.normalisation !== undefined) throw new UsageError(`--normalisation is for the GCN (the ${model.toUpperCase()} has no degree normalisation)`);
-  const normalisation = oneOf(values.normalisation === undefined ? (method === "ugs" && model === "gcn" ? "renormalised" : "fixed") : String(values.normalisation), "normalisation", ["fixed", "kept", "renormalised"] as const);
+  const defaultNormalisation = model !== "gcn" ? "fixed" : method === "ugs" ? "renormalised" : method === "fastglt" && prune === "both" ? "kept" : "fixed";
+  const normalisation = oneOf(values.normalisation === undefined ? defaultNormalisation : String(values.normalisation), "normalisation", ["fixed", "kept", "renormalised"] as const);
   if (method === "fastglt" && normalisation === "renormalised") throw new UsageError("--normalisation renormalised is for ugs (FastGLT's GCN keeps the unpruned graph's normalisation; --normalisation kept renormalises on the kept graph)");
   const quiet = values.quiet === true;
   return {
