@@ -38,6 +38,14 @@
  *   delta, acc_n and lr for the edge mask. With the weight runs' lr and delta on the edge mask too,
  *   Cora (35% / 93%) collapsed: the regularisers spread the mask values to [−0.7, 2.8] and val
  *   accuracy fell to 15%.
+ * - **Our options** (off in graph and weight runs unless asked for; measured on Cora GCN, seeds 0–2):
+ *   `oneShotEdgeScore: "saliency"` (one-shot edges by |m·∂L/∂m| after pre-training),
+ *   `weightAllocation: "erk"`, `rewindTo: "pretrained"`, and the GCN's `normalisation: "kept"`
+ *   (models/gcn.ts). Graph tickets at 35% of the graph's edges: faithful 73.7% (seed 0); self-loops
+ *   kept 77.3%; + kept renormalisation 79.9 / 80.3 / 80.0 (random start, as the paper); + saliency
+ *   start after 30 pre-training epochs 80.6 / 80.3 / 79.0. Weight tickets at 95%: uniform 80.5 /
+ *   81.1 / 80.3; ERK 80.0 / 79.5 / 80.0; rewinding to the pre-trained weights 80.0 (seed 0), 80.6
+ *   (seed 2). Joint runs use JOINT's settings.
  * - **Self-loops are pruned** (as FastGLT's GCN, whose edge mask covers the self-loops that
  *   dgl.add_self_loop appends); the one-shot pipeline never prunes them. The graph target is
  *   therefore a sparsity over all mask entries, graph edges + one self-loop per node (13,264 on
