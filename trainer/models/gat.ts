@@ -9,7 +9,7 @@ import { biasAdd } from "../ops/bias-add.js";
 import { headDot, prepareHeadDot, type PreparedHeadDot } from "../ops/head-dot.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, type GcnEdges } from "./gcn-graph.js";
-import { glorotUniform } from "./init.js";
+import { glorotUniform, variableFrom } from "./init.js";
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { gatMacs, type TicketLayer } from "../../ticket/ticket.js";
 import { ticketWeight } from "./ticket-weight.js";
@@ -124,7 +124,7 @@ export class GatModel implements PrunableModel {
       return g;
     });
     this.scorePlans = [prepareHeadDot(f, config.heads, 2), prepareHeadDot(numNodes, 1, 2)];
-    const variable = (values: Float32Array, shape: [number, number]) => tf.variable(tf.tensor2d(values, shape), true);
+    const variable = (values: Float32Array, shape: [number, number]) => variableFrom(tf.tensor2d(values, shape));
     this.weights = [
       { name: "w1", rows: f, cols: width, value: variable(glorotUniform(f, width, rng), [f, width]), mask: new Float32Array(f * width).fill(1), maskTrain: null },
       { name: "w2", rows: width, cols: c, value: variable(glorotUniform(width, c, rng), [width, c]), mask: new Float32Array(width * c).fill(1), maskTrain: null },
@@ -133,10 +133,10 @@ export class GatModel implements PrunableModel {
       const a = new Float32Array(2 * heads * headFeatures);
       a.set(glorotUniform(heads, headFeatures, rng));
       a.set(glorotUniform(heads, headFeatures, rng), heads * headFeatures);
-      return tf.variable(tf.tensor3d(a, [2, heads, headFeatures]), true);
+      return variableFrom(tf.tensor3d(a, [2, heads, headFeatures]));
     });
-    this.biases = [tf.variable(tf.zeros([width]), true), tf.variable(tf.zeros([c]), true)];
-    this.edgeMask = tf.variable(tf.ones([src.length]), true);
+    this.biases = [variableFrom(tf.zeros([width])), variableFrom(tf.zeros([c]))];
+    this.edgeMask = variableFrom(tf.ones([src.length]));
     this.edgeKeep = new Float32Array(src.length).fill(1);
     this.syncMasks();
   }
@@ -144,7 +144,7 @@ export class GatModel implements PrunableModel {
   /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
   enableTrainableWeightMasks(): void {
     for (const w of this.weights) {
-      if (!w.maskTrain) w.maskTrain = tf.variable(tf.ones([w.rows, w.cols]), true);
+      if (!w.maskTrain) w.maskTrain = variableFrom(tf.ones([w.rows, w.cols]));
     }
   }
 

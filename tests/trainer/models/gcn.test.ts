@@ -109,12 +109,13 @@ describe("tensor bookkeeping", () => {
     await initBackend("cpu", () => {});
   });
 
-  it("a model built, run, given trainable masks and disposed leaves no tensor behind (GCN, GIN)", async () => {
+  it("a model built, run, given trainable masks and disposed leaves no tensor behind (GCN, GIN, GAT)", async () => {
     const tf = await import("@tensorflow/tfjs-core");
     const { GinModel } = await import("../../../trainer/models/gin.js");
+    const { GatModel } = await import("../../../trainer/models/gat.js");
     const g = randomSmallGraph(6);
     const before = tf.memory().numTensors;
-    for (const make of [() => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1 }), () => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1, normalisation: "renormalised" }), () => new GinModel(g, { hidden: 5, dropout: 0.5, seed: 1 })]) {
+    for (const make of [() => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1 }), () => new GcnModel(g, { hidden: 5, dropout: 0.5, seed: 1, normalisation: "renormalised" }), () => new GinModel(g, { hidden: 5, dropout: 0.5, seed: 1 }), () => new GatModel(g, { hidden: 3, heads: 2, inputDropout: 0.5, dropout: 0.5, attentionDropout: 0.5, seed: 1 })]) {
       const model = make();
       model.forward(true, 3).dispose();
       model.enableTrainableWeightMasks();
