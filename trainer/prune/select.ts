@@ -92,43 +92,68 @@ function exactKth(value: (i: number) => number, idx: Int32Array, k: number): Kth
 }
 
 /**
- * The k-th largest value without copying all n values: a strided sample brackets it in [L, U]
- * (binomial margin of ±4σ + 8 sample positions), one pass counts the values above U and keeps those
- * in [L, U], and the exact k-th is selected among the kept ones. If the bracket missed (the counts
- * show it), the exact path runs instead. Same result as exactKth, in ~2 passes over the scores.
+ * The k-th largest of n candidate values without copying all of them: a sample spread evenly over
+ * the candidates brackets it in [lower, upper] (binomial margin of ±4σ + 8 sample positions), one
+ * pass (`add` every candidate's value) counts the values above `upper` and keeps those in
+ * [lower, upper], and `kth` selects the exact k-th among the kept ones, or returns null if the
+ * bracket missed (the counts show it; the caller then runs the exact path). Same result as
+ * exactKth, in ~2 passes over the scores. Shared by topK and topKWhere.
  */
+class SampledKth {
+  private readonly upper: number;
+  private readonly lower: number;
+  private aboveUpper = 0;
+  private kept = 0;
+  private buf: Float64Array;
+  private readonly n: number;
+  private readonly k: number;
+
+  /** `sample` (reordered here) holds candidate values, NaN already mapped to −∞. */
+  constructor(sample: Float64Array, n: number, k: number) {
+    this.n = n;
+    this.k = k;
+    const s = sample.length;
+    sample.sort();
+    sample.reverse(); // descending
+    const q = (k / n) * s;
+    const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
+    const hiPos = Math.floor(q - margin);
+    const loPos = Math.ceil(q + margin);
+    this.upper = hiPos < 0 ? Infinity : sample[hiPos];
+    this.lower = loPos >= s ? -Infinity : sample[loPos];
+    this.buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / s) * n * 2))));
+  }
+
+  add(v: number): void {
+    if (v > this.upper) this.aboveUpper++;
+    else if (v >= this.lower) {
+      if (this.kept === this.buf.length) {
+        const next = new Float64Array(Math.min(this.n, this.buf.length * 2));
+        next.set(this.buf);
+        this.buf = next;
+      }
+      this.buf[this.kept++] = v;
+    }
+  }
+
+  kth(): Kth | null {
+    const { aboveUpper, k } = this;
+    if (!(aboveUpper < k && aboveUpper + this.kept >= k)) return null;
+    const kept = this.buf.subarray(0, this.kept);
+    const threshold = kthLargest(kept, k - aboveUpper);
+    return { threshold, above: aboveUpper + countAbove(kept, threshold) };
+  }
+}
+
+/** exactKth by way of SampledKth, with a strided sample of SAMPLE candidates. */
 function prefilteredKth(value: (i: number) => number, idx: Int32Array, k: number): Kth {
   const n = idx.length;
   const sample = new Float64Array(SAMPLE);
   const stride = n / SAMPLE;
   for (let s = 0; s < SAMPLE; s++) sample[s] = value(idx[Math.floor(s * stride)]);
-  sample.sort();
-  sample.reverse(); // descending
-  const q = (k / n) * SAMPLE;
-  const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
-  const hiPos = Math.floor(q - margin);
-  const loPos = Math.ceil(q + margin);
-  const upper = hiPos < 0 ? Infinity : sample[hiPos];
-  const lower = loPos >= SAMPLE ? -Infinity : sample[loPos];
-  let aboveUpper = 0;
-  let kept = 0;
-  let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / SAMPLE) * n * 2))));
-  for (let j = 0; j < n; j++) {
-    const v = value(idx[j]);
-    if (v > upper) aboveUpper++;
-    else if (v >= lower) {
-      if (kept === buf.length) {
-        const next = new Float64Array(Math.min(n, buf.length * 2));
-        next.set(buf);
-        buf = next;
-      }
-      buf[kept++] = v;
-    }
-  }
-  if (!(aboveUpper < k && aboveUpper + kept >= k)) return exactKth(value, idx, k);
-  const kept_ = buf.subarray(0, kept);
-  const threshold = kthLargest(kept_, k - aboveUpper);
-  return { threshold, above: aboveUpper + countAbove(kept_, threshold) };
+  const sampled = new SampledKth(sample, n, k);
+  for (let j = 0; j < n; j++) sampled.add(value(idx[j]));
+  return sampled.kth() ?? exactKth(value, idx, k);
 }
 
 /** Indices i (ascending) with mask[i] !== 0, or with mask[i] === 0 when `value` is 0. */
@@ -193,9 +218,7 @@ export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLi
     for (let i = 0; i < limit; i++) if ((mask[i] !== 0) === active) out[o++] = i;
     return out;
   }
-  let threshold = NaN;
-  let above = 0;
-  let found = false;
+  let kth: Kth | null = null;
   if (n >= PREFILTER_MIN) {
     // sample every step-th index that is a candidate
     const step = Math.max(1, Math.floor(limit / SAMPLE));
@@ -205,41 +228,17 @@ export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLi
       const x = abs ? Math.abs(score[i]) : score[i];
       sampleList.push(x === x ? x : -Infinity);
     }
-    const s = sampleList.length;
-    if (s >= 256) {
-      const sample = Float64Array.from(sampleList).sort().reverse();
-      const q = (k / n) * s;
-      const margin = 4 * Math.sqrt(q * (1 - k / n)) + 8;
-      const hiPos = Math.floor(q - margin);
-      const loPos = Math.ceil(q + margin);
-      const upper = hiPos < 0 ? Infinity : sample[hiPos];
-      const lower = loPos >= s ? -Infinity : sample[loPos];
-      let aboveUpper = 0;
-      let kept = 0;
-      let buf = new Float64Array(Math.min(n, Math.max(1024, Math.ceil(((loPos - hiPos) / s) * n * 2))));
+    if (sampleList.length >= 256) {
+      const sampled = new SampledKth(Float64Array.from(sampleList), n, k);
       for (let i = 0; i < limit; i++) {
         if ((mask[i] !== 0) !== active) continue;
-        let v = abs ? Math.abs(score[i]) : score[i];
-        if (v !== v) v = -Infinity;
-        if (v > upper) aboveUpper++;
-        else if (v >= lower) {
-          if (kept === buf.length) {
-            const next = new Float64Array(Math.min(n, buf.length * 2));
-            next.set(buf);
-            buf = next;
-          }
-          buf[kept++] = v;
-        }
+        const v = abs ? Math.abs(score[i]) : score[i];
+        sampled.add(v === v ? v : -Infinity);
       }
-      if (aboveUpper < k && aboveUpper + kept >= k) {
-        const b = buf.subarray(0, kept);
-        threshold = kthLargest(b, k - aboveUpper);
-        above = aboveUpper + countAbove(b, threshold);
-        found = true;
-      }
+      kth = sampled.kth();
     }
   }
-  if (!found) {
+  if (!kth) {
     const values = new Float64Array(n);
     let j = 0;
     for (let i = 0; i < limit; i++) {
@@ -247,9 +246,10 @@ export function topKWhere(score: ArrayLike<number>, limit: number, mask: ArrayLi
       const v = abs ? Math.abs(score[i]) : score[i];
       values[j++] = v === v ? v : -Infinity;
     }
-    threshold = kthLargest(values, k);
-    above = countAbove(values, threshold);
+    const threshold = kthLargest(values, k);
+    kth = { threshold, above: countAbove(values, threshold) };
   }
+  const { threshold, above } = kth;
   let ties = k - Math.min(above, k);
   let o = 0;
   for (let i = 0; i < limit && o < k; i++) {
