@@ -1,10 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runPipeline } from "../../cli/pipeline.js";
 import { silentProgress } from "../../trainer/util/progress.js";
-import { repoRoot } from "../helpers/cli.js";
+import { rawDir } from "../helpers/paths.js";
 
 // The foundation issue's end-to-end bar on real data: dense GCN on Cora, then an 80%-weight /
 // 20%-graph one-shot ticket within 1.5 points of it, whose runtime predictions equal the trainer's.
@@ -12,7 +12,7 @@ describe("Cora ticket, end to end", () => {
   it("dense ≥ 79%, ticket within 1.5 points, runtime = trainer", async () => {
     const report = await runPipeline({
       dataset: "cora",
-      dataDir: resolve(repoRoot, "../shared/data/planetoid"),
+      dataDir: rawDir,
       weightSparsity: 0.8,
       graphSparsity: 0.2,
       seed: 0,

@@ -7,7 +7,8 @@ import { main } from "../../cli/main.js";
 import { parsePruneArgs, runPrune } from "../../cli/prune.js";
 import { silentProgress } from "../../trainer/util/progress.js";
 import { decodeTicket } from "../../exporter/protobuf.js";
-import { repoRoot, runCli } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { repoRoot } from "../helpers/paths.js";
 
 const data = ["--dataset", "synthetic:nodes=240,features=40,classes=3", "--hidden", "16", "--quiet"];
 const fast = ["--pretrain-epochs", "3", "--denoise-epochs", "12", "--retrain-epochs", "6", "--delta", "3", "--acc-n", "2"];

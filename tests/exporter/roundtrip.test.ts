@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import protobuf from "protobufjs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,9 +20,9 @@ import {
 } from "../../exporter/protobuf.js";
 import { formatTicketByteSummary, summarizeTicketBytes } from "../../exporter/ticket-summary.js";
 import type { Ticket } from "../../ticket/ticket.js";
+import { repoRoot } from "../helpers/paths.js";
 import { bits, randomTicket, withDenseWeights, type TicketSpec } from "./helpers.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const SPECS: Record<string, TicketSpec> = {
   // 7 nodes (not a multiple of 4), nodes without in-edges, an all-pruned-rows CSR layer, a fully dense one
@@ -225,7 +224,7 @@ describe("container and schema", () => {
   });
 
   it("the generated module is up to date with ticket.proto", () => {
-    const proto = readFileSync(join(root, "exporter/ticket.proto"));
+    const proto = readFileSync(join(repoRoot, "exporter/ticket.proto"));
     expect(S.SCHEMA_SOURCE_SHA256).toBe(createHash("sha256").update(proto).digest("hex"));
   });
 
@@ -279,10 +278,10 @@ describe("container and schema", () => {
         else if (spec !== "protobufjs/minimal.js") bad.push(`${file}: ${spec}`);
       }
     };
-    visit(join(root, "exporter/protobuf.ts"));
-    visit(join(root, "exporter/ticket-summary.ts"));
+    visit(join(repoRoot, "exporter/protobuf.ts"));
+    visit(join(repoRoot, "exporter/ticket-summary.ts"));
     expect(bad).toEqual([]);
-    expect(readFileSync(join(root, "exporter/generated/ticket-schema.ts"), "utf8")).not.toMatch(/new Function|eval\(/);
+    expect(readFileSync(join(repoRoot, "exporter/generated/ticket-schema.ts"), "utf8")).not.toMatch(/new Function|eval\(/);
   });
 });
 

@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-
-export const repoRoot = resolve(import.meta.dirname, "../..");
+import { repoRoot } from "./paths.js";
 
 /** Runs the CLI from source (through tsx) as a user would, in a child process. */
 export function runCli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {

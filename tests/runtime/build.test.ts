@@ -2,11 +2,10 @@
 // (a change that silently loses vectorisation shows up here, as the .wat fixtures do upstream).
 import { describe, expect, it } from "vitest";
 import { readFileSync, existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { wasmBytes, kernelModule } from "../../runtime-wasm/host/wasm-module.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Function bodies of a .wat file by name. */
 function watFunctions(wat: string): Map<string, string> {
@@ -30,7 +29,7 @@ describe("wasm build", () => {
   });
 
   it("release hot loops use f32x4 arithmetic", () => {
-    const watFile = resolve(root, "runtime-wasm/build/release.wat");
+    const watFile = resolve(repoRoot, "runtime-wasm/build/release.wat");
     expect(existsSync(watFile), "run npm run build:wasm").toBe(true);
     const fns = watFunctions(readFileSync(watFile, "utf8"));
     const simd = (name: string) => /f32x4\.mul/.test(fns.get(`runtime-wasm/assembly/${name}`) ?? "");

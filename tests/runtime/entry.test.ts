@@ -4,12 +4,11 @@ import { describe, expect, it } from "vitest";
 import { builtinModules } from "node:module";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadModel, loadModelAsync, loadModelSync, referenceForward, TicketFormatError } from "../../runtime-wasm/host/index.js";
 import { encodeTicket } from "../../exporter/protobuf.js";
+import { repoRoot } from "../helpers/paths.js";
 import { TestRng, randomTicket, relErr } from "./helpers.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ALLOWED_PACKAGES = [/^protobufjs(\/|$)/];
 
 /** Every module specifier reachable from `entry` through relative imports (static, re-exports, dynamic). */
@@ -42,7 +41,7 @@ function importGraph(entry: string): { files: string[]; bare: Map<string, string
 
 describe("runtime entry", () => {
   it("imports no tfjs, onnxruntime or Node built-in, transitively", () => {
-    const { files, bare } = importGraph(resolve(root, "runtime-wasm/host/index.ts"));
+    const { files, bare } = importGraph(resolve(repoRoot, "runtime-wasm/host/index.ts"));
     expect(files.some((f) => f.endsWith("runtime-wasm/build/wasm-bytes.ts"))).toBe(true);
     expect(files.some((f) => f.endsWith("exporter/protobuf.ts"))).toBe(true);
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -50,7 +49,7 @@ describe("runtime entry", () => {
     for (const [s, file] of bare) {
       const isBuiltin = builtins.has(s) || s.startsWith("node:");
       const forbidden = isBuiltin || /tensorflow|tfjs|onnx/i.test(s) || !ALLOWED_PACKAGES.some((re) => re.test(s));
-      if (forbidden) bad.push(`${s} (from ${file.slice(root.length + 1)})`);
+      if (forbidden) bad.push(`${s} (from ${file.slice(repoRoot.length + 1)})`);
     }
     expect(bad).toEqual([]);
   });

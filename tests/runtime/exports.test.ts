@@ -6,13 +6,12 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../runtime-wasm/host/index.js";
+import { repoRoot } from "../helpers/paths.js";
 import { trainedTicketBytes, trainedTicketFile } from "./trained.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 describe('package export "fastglt/runtime"', () => {
   let ticketFile: string;
@@ -21,31 +20,31 @@ describe('package export "fastglt/runtime"', () => {
   }, 300_000);
 
   it("maps to the compiled host entry, which imports by package name, loads a .glt and answers run/predict/profile", async () => {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
     expect(pkg.exports["./runtime"]).toBe("./dist/runtime-wasm/host/index.js");
     expect(pkg.type).toBe("module");
 
     const T = mkdtempSync(join(tmpdir(), "fastglt-exports-"));
     const pkgDir = join(T, "node_modules", "fastglt");
     mkdirSync(pkgDir, { recursive: true });
-    copyFileSync(join(root, "package.json"), join(pkgDir, "package.json"));
+    copyFileSync(join(repoRoot, "package.json"), join(pkgDir, "package.json"));
     writeFileSync(
       join(T, "tsconfig.json"),
       JSON.stringify({
-        extends: join(root, "tsconfig.json"),
-        compilerOptions: { rootDir: root, outDir: join(pkgDir, "dist"), sourceMap: false, typeRoots: [join(root, "node_modules/@types")] },
-        files: [join(root, "runtime-wasm/host/index.ts")],
+        extends: join(repoRoot, "tsconfig.json"),
+        compilerOptions: { rootDir: repoRoot, outDir: join(pkgDir, "dist"), sourceMap: false, typeRoots: [join(repoRoot, "node_modules/@types")] },
+        files: [join(repoRoot, "runtime-wasm/host/index.ts")],
         include: [],
       }),
     );
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(T, "tsconfig.json")], { encoding: "utf8", timeout: 120_000 });
+    const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(T, "tsconfig.json")], { encoding: "utf8", timeout: 120_000 });
     expect(tsc.stdout + tsc.stderr).toBe("");
     expect(tsc.status).toBe(0);
     const entry = join(pkgDir, pkg.exports["./runtime"]);
     expect(existsSync(entry)).toBe(true);
     expect(existsSync(entry.replace(/\.js$/, ".d.ts"))).toBe(true);
     // the runtime's one package dependency, as an installed package would find it
-    symlinkSync(join(root, "node_modules/protobufjs"), join(T, "node_modules/protobufjs"), "dir");
+    symlinkSync(join(repoRoot, "node_modules/protobufjs"), join(T, "node_modules/protobufjs"), "dir");
 
     writeFileSync(
       join(T, "check.mjs"),
