@@ -10,23 +10,12 @@ import { csrTranspose, csrToDense, type CsrMatrix } from "../ticket/csr.js";
 import { createModel } from "../runtime-wasm/host/model.js";
 import { referenceForward } from "../runtime-wasm/host/reference.js";
 import type { Ticket, WeightMatrix } from "../ticket/ticket.js";
+import { Mulberry32 } from "../trainer/util/mulberry32.js";
 
 const quick = process.argv.includes("--quick");
 const BUDGET_MS = quick ? 300 : 1500;
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
-const rng = new Rng(42);
+const rng = new Mulberry32(42); // the runtime tests' generator (same inputs as before it was shared)
 
 function dense(len: number, zeroFraction = 0): Float32Array {
   const a = new Float32Array(len);

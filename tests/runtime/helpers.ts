@@ -1,26 +1,9 @@
 import type { CsrMatrix } from "../../ticket/csr.js";
 import type { WasmRuntime } from "../../runtime-wasm/host/wasm-module.js";
+import { Mulberry32 as TestRng } from "../../trainer/util/mulberry32.js";
 
-/** mulberry32: a small seeded PRNG for test data. */
-export class TestRng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  /** uniform in [-1, 1) */
-  sym(): number {
-    return this.next() * 2 - 1;
-  }
-}
+/** The seeded PRNG of the test data (mulberry32, seeded as given; bench/kernels.ts uses it too). */
+export { TestRng };
 
 export function randomDense(rng: TestRng, len: number, zeroFraction = 0): Float32Array {
   const a = new Float32Array(len);
