@@ -1,12 +1,26 @@
 /**
- * Micro-benchmark of the wasm kernels against the plain TypeScript references, at Cora sizes.
+ * Micro-benchmark of the wasm kernels against the plain TypeScript references, at Cora sizes:
+ * every kernel of runtime-wasm/README.md (SpMM, SDDMM, sparse and dense weight products, GEMM,
+ * GAT scores and aggregation, bias + ReLU/ELU, transpose, dense → CSR; f32_zero and f32_copy are
+ * memory.fill / memory.copy) and the whole GCN forward.
  * Run by hand:  npx tsx bench/kernels.ts [--quick]
  * Prints medians (ms), GFLOP/s (2 flops per MAC) and the speed-up over the reference.
  */
 import { WasmRuntime } from "../runtime-wasm/host/wasm-module.js";
 import { loadWasmKernels } from "../runtime-wasm/host/wasm-kernels.js";
-import { referenceKernels, refSpmmCsr, refGemm, refDenseTimesSparseW, refSpgemm } from "../runtime-wasm/host/reference.js";
-import { csrTranspose, csrToDense, type CsrMatrix } from "../ticket/csr.js";
+import {
+  ACT_CODE,
+  referenceKernels,
+  refBiasAct,
+  refDenseTimesSparseW,
+  refGatAggregate,
+  refGatScores,
+  refGemm,
+  refSpgemm,
+  refSpmmCsr,
+  refTranspose,
+} from "../runtime-wasm/host/reference.js";
+import { csrTranspose, csrToDense, denseToCsr, type CsrMatrix } from "../ticket/csr.js";
 import { createModel } from "../runtime-wasm/host/model.js";
 import { referenceForward } from "../runtime-wasm/host/reference.js";
 import type { Ticket, WeightMatrix } from "../ticket/ticket.js";
@@ -262,6 +276,82 @@ for (const [fin, fout] of [[512, 512], [512, 7]]) {
     const wd = median(() => md.run({ features: denseX }), BUDGET_MS, 20);
     report(`  same, X passed dense, kept dense (GEMM)`, macsD, wd, null);
   }
+}
+
+// 6. GAT at Cora size: attention scores, then the fused softmax + aggregation (Z = H·W itself runs
+// on the weight kernels above). Layer 1 as trained (8 heads × 64 or × 512, concatenated, ELU),
+// the output layer (1 head × 7 classes, mean, no activation). MACs as the model profile counts
+// them: heads·F per score, heads·(F + 1) per kept edge.
+{
+  const g = coraGraph();
+  const n = g.rows;
+  const nnz = g.colIdx.length;
+  const p = putCsr(g);
+  let maxDegree = 0;
+  for (let i = 0; i < n; i++) maxDegree = Math.max(maxDegree, g.rowPtr[i + 1] - g.rowPtr[i]);
+  const slope = 0.2;
+  for (const [heads, f, concat, act] of [[8, 64, true, "elu"], [8, 512, true, "elu"], [1, 7, false, "none"]] as const) {
+    const z = dense(n * heads * f);
+    const aSrc = dense(heads * f);
+    const aDst = dense(heads * f);
+    const zp = put(z);
+    const ap = put(aSrc);
+    const dp = put(aDst);
+    const el = heap.alloc(n * heads * 4);
+    const er = heap.alloc(n * heads * 4);
+    const ws = median(() => ex.f32_gat_scores(n, n, heads, f, zp, ap, dp, el, er));
+    const rs = median(() => refGatScores(n, n, heads, f, z, aSrc, aDst), BUDGET_MS, 20);
+    report(`gat scores 2708 nodes, ${heads} heads × ${f}`, 2 * n * heads * f, ws, rs);
+    // the reference aggregates the same scores the kernel reads
+    const elJs = new Float32Array(ex.memory.buffer, el, n * heads).slice();
+    const erJs = new Float32Array(ex.memory.buffer, er, n * heads).slice();
+    const outW = concat ? heads * f : f;
+    const bias = dense(outW);
+    const bp = put(bias);
+    const out = heap.alloc(n * outW * 4);
+    const scratch = heap.alloc(ex.f32_gat_aggregate_scratch(maxDegree, heads));
+    const wa = median(() =>
+      ex.f32_gat_aggregate(n, heads, f, n, p.rowPtr, p.colIdx, p.values, zp, el, er, slope, concat ? 1 : 0, bp, ACT_CODE[act], out, scratch, maxDegree),
+    );
+    const ra = median(() => refGatAggregate(g, heads, f, z, elJs, erJs, slope, concat, bias, act), BUDGET_MS, 5);
+    report(`gat aggregate nnz=${nnz}, ${heads} × ${f} ${concat ? "concat" : "mean"} ${act}`, nnz * heads * (f + 1), wa, ra);
+    for (const q of [zp, ap, dp, el, er, bp, out, scratch]) heap.free(q);
+  }
+}
+
+// 7. element-wise kernels, one pass over 2708 × 512 (a hidden layer) or the features: rows marked
+// (elements) count elements as MACs, so their GFLOP/s column reads 2 × elements per ns. f32_bias_act runs in place (the drift
+// over repetitions does not change its cost: ELU's four-lane expm1 has no branches).
+{
+  const n = 2708;
+  const f = 512;
+  const x = dense(n * f);
+  const bias = dense(f);
+  const xp = put(x);
+  const bp = put(bias);
+  for (const act of ["none", "relu", "elu"] as const) {
+    const w = median(() => ex.f32_bias_act(n, f, xp, bp, ACT_CODE[act]));
+    const r = median(() => refBiasAct(n, f, x, bias, act), BUDGET_MS, 20);
+    report(`bias + ${act} ${n}×${f} (elements)`, n * f, w, r);
+  }
+  const tp = heap.alloc(n * f * 4);
+  const wt = median(() => ex.f32_transpose(n, f, xp, tp));
+  const rt_ = median(() => refTranspose(n, f, x), BUDGET_MS, 20);
+  report(`transpose ${n}×${f} (elements)`, n * f, wt, rt_);
+  for (const q of [xp, bp, tp]) heap.free(q);
+  // dense → CSR of the Cora-like features passed dense (what run({ features }) does at ≤ 25 % nonzeros)
+  const xd = csrToDense(X);
+  const dp = put(xd.data);
+  const nnz = X.colIdx.length;
+  const rowPtr = heap.alloc((X.rows + 1) * 4);
+  const colIdx = heap.alloc(nnz * 4);
+  const values = heap.alloc(nnz * 4);
+  const got = ex.f32_csr_from_dense(X.rows, X.cols, dp, nnz, 0, rowPtr, colIdx, values);
+  if (got !== nnz) throw new Error(`f32_csr_from_dense found ${got} nonzeros in X, expected ${nnz}`);
+  const wc = median(() => ex.f32_csr_from_dense(X.rows, X.cols, dp, nnz, 0, rowPtr, colIdx, values));
+  const rc = median(() => denseToCsr(xd), BUDGET_MS, 20);
+  report(`dense → csr ${X.rows}×${X.cols} nnz=${nnz} (elements)`, X.rows * X.cols, wc, rc);
+  for (const q of [dp, rowPtr, colIdx, values]) heap.free(q);
 }
 
 console.log(`\nwasm heap: ${(heap.memoryBytes / 2 ** 20).toFixed(0)} MiB linear memory`);
