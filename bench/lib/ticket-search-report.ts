@@ -186,8 +186,12 @@ const secsPm = (m: MeanStd) => (m.n === 0 ? "—" : m.n === 1 ? secs(m.mean) : `
 const targetLabel = (c: { family: Family; targetGraph: number | null; targetWeight: number | null }) =>
   [c.targetGraph !== null ? `g ${pct(c.targetGraph, 1)}` : "", c.targetWeight !== null ? `w ${pct(c.targetWeight, 1)}` : ""].filter(Boolean).join(" + ");
 const familyLabel = (f: Family) => (f === "both" ? "joint" : f);
-/** " [ours]"; the paper's settings: " [faithful]" when the file has variants, else nothing */
-const variantTag = (v: string | null, anyVariants: boolean) => (v !== null ? ` [${v}]` : anyVariants ? " [faithful]" : "");
+/**
+ * " [ours]"; the paper's settings: " [faithful]" when the file has variants, else nothing. The joint
+ * family is ours whatever the flags (the paper has no joint runs; its defaults are fastglt.ts JOINT):
+ * "joint" carries no [faithful] tag.
+ */
+const variantTag = (v: string | null, anyVariants: boolean, family: Family | null = null) => (v !== null ? ` [${v}]` : anyVariants && family !== "both" ? " [faithful]" : "");
 /** The variants of the analysed FastGLT configurations, null (the paper's settings) first. */
 export function variantsOf(configs: readonly { variant: string | null }[]): (string | null)[] {
   return [...new Set(configs.map((c) => c.variant))].sort(compareVariants);
@@ -300,7 +304,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
       const fc = cs.filter((c) => c.family === fam && c.variant === variant);
       if (fc.length === 0) continue;
       const e = fastgltExtreme(cs, fam, variant);
-      const name = `FastGLT ${familyLabel(fam)}${variantTag(variant, anyV)}`;
+      const name = `FastGLT ${familyLabel(fam)}${variantTag(variant, anyV, fam)}`;
       if (e) {
         rows.push([tag, name, "measured", fam === "weight" ? "0%" : graphSp(e.graphSparsity, e.graphSparsityWithSelfLoops), fam === "graph" ? "0%" : pct(e.weightSparsity.mean),
           `${accPm(e.accuracy)} vs dense ${pct(e.bar.mean)}`, `${e.perSeed.filter((p) => p.wins).length}/${e.perSeed.length}`, `${secsPm(e.trainingSeconds)} (to best ${secsPm(e.secondsToBest)})`, fmtEpochs(e.epochs)]);
@@ -366,7 +370,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
     const spb = s.map((x) => x.speedupToBest).filter(Number.isFinite).sort((p, q) => p - q);
     srows.push([
       `${dsLabel(c.dataset)} ${modelLabel(c.model)}`,
-      `FastGLT ${familyLabel(c.family)}${variantTag(c.variant, anyV)} ${targetLabel(c)}`,
+      `FastGLT ${familyLabel(c.family)}${variantTag(c.variant, anyV, c.family)} ${targetLabel(c)}`,
       c.wins ? "yes" : "no",
       `${pct(c.graphSparsity.mean)} / ${pct(c.weightSparsity.mean)}`,
       accPm(meanStd(s.map((x) => x.testAccuracy))),
@@ -389,7 +393,7 @@ export function renderMarkdown(f: BenchFile, a: Analysis, names: { json: string;
   lines.push("");
   const frows = ordered.map((c) => [
     `${dsLabel(c.dataset)} ${modelLabel(c.model)}`,
-    `${familyLabel(c.family)}${variantTag(c.variant, anyV)}`,
+    `${familyLabel(c.family)}${variantTag(c.variant, anyV, c.family)}`,
     `${targetLabel(c)}${c.isDefaultTarget ? " ★" : ""}${c.allMeetTarget ? "" : " (target not met)"}`,
     graphSp(c.graphSparsity, c.graphSparsityWithSelfLoops),
     pct(c.weightSparsity.mean),
@@ -509,7 +513,7 @@ export function renderSvg(a: Analysis, dataset: string, model: string): string {
         .filter((c) => c.family === f && c.variant === variant)
         .map((c) => [100 * (axis === "weight" ? c.weightSparsity.mean : c.graphSparsity.mean), d(c.accuracy.mean, c.bar.mean)] as [number, number])
         .sort((p, q) => p[0] - q[0]);
-      if (pts.length) series.push({ name: `${name}${variantTag(variant, anyV)}`, points: pts, color, dashed });
+      if (pts.length) series.push({ name: `${name}${variantTag(variant, anyV, f)}`, points: pts, color, dashed });
     };
     // one colour per variant, the same in every plot (the paper's settings: blue, joint green)
     for (const [i, v] of allVariants.entries()) {
