@@ -40,7 +40,10 @@
  * - The loss comes from the edges: weight-only rounds keep 82.5 / 82.3% (20% / 36%), graph-only
  *   rounds give 79.0 / 76.5% at 5% / 9.75% of the edges (fixed normalisation 77.6 / 77.2, the
  *   kept-graph renormalisation 80.3 / 80.0). The edges with the smallest |m| are the ones the
- *   training loss pushes down, and removing them costs accuracy on the test nodes.
+ *   training loss pushes down, and removing them costs accuracy on the test nodes. Without the L1
+ *   term on the edges (s1 = 0): 79.6 / 78.7; a 40-epoch mask phase: 79.7 / 79.5 — the drift is not
+ *   the whole story. Next: compare the pruned edges with a PyTorch run's, and UGS's row-sum (in-edge)
+ *   degree with ours (D̃ summed over each node's out-edges; equal on the unmasked graph only).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
