@@ -181,8 +181,9 @@ export class GcnModel implements PrunableModel {
   private aggregation(): { weights: tf.Tensor1D; r: tf.Tensor2D | null } {
     if (this.normalisation !== "renormalised") return { weights: this.fixedCoefficients(), r: null };
     const w = tf.add(this.maskedEdgeValues(), this.selfLoopOnes!) as tf.Tensor1D;
-    // D̃[u] = Σ_{e: src_e = u} w_e (UGS: row sums of the masked matrix plus I); guarded against ≤ 0
-    const degree = messagePassing(this.nodeOnes!, w, this.mp, { transpose: true });
+    // D̃[v] = Σ_{e: src_e → v} w_e, the in-edges of v: UGS's row sums of the masked matrix plus I
+    // (row v of Â is what v aggregates, x ← Â·x); guarded against ≤ 0
+    const degree = messagePassing(this.nodeOnes!, w, this.mp);
     const r = tf.rsqrt(tf.maximum(degree, 1e-12)) as tf.Tensor2D;
     return { weights: w, r };
   }

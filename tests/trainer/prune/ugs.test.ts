@@ -30,7 +30,8 @@ function referenceUgsGcn(graph: Graph, model: GcnModel, m: Float32Array, w: Floa
   const { src, dst, numGraphEdges } = model.edges;
   const n = graph.numNodes;
   const deg = new Float64Array(n).fill(1);
-  for (let e = 0; e < numGraphEdges; e++) deg[src[e]] += m[e];
+  // UGS: D = row sums of A ⊙ m + I, row v = what v aggregates = v's in-edges
+  for (let e = 0; e < numGraphEdges; e++) deg[dst[e]] += m[e];
   const coef = (e: number) => (e < numGraphEdges ? m[e] : 1) / Math.sqrt(deg[src[e]] * deg[dst[e]]);
   let h = Float64Array.from(csrToDense(graph.features as never).data);
   const dims = [graph.numFeatures, model.config.hidden, graph.numClasses];
