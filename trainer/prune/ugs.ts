@@ -30,20 +30,18 @@
  *   above 0 the last epoch's soft masks are used (the official code would crash).
  * - Dropout seeds restart each phase (as UGS's setup_seed per phase); our RNG, not PyTorch's.
  *
- * Measured on Cora (seed 0), not yet explained — our UGS falls far below the issue's PyTorch
- * reference (77.6% at round 12): 82.5% after round 1, 74.9% after round 2, 48.4% at round 12.
+ * Measured on Cora (seed 0). Until 2026-11-25 the renormalisation summed each node's *out*-edge
+ * masks; UGS sums the row of A⊙m + I, i.e. the masks of the edges a node aggregates (its in-edges).
+ * Equal on the unmasked graph, not on trained masks: rounds 1–3 went from 82.5 / 74.9 / 74.5% to
+ * 80.6 / 80.2 / 78.8% with the fix. Still worth knowing:
  * - Under Adam the L1 term moves every soft mask down by ~lr per epoch whatever its CE gradient: at
  *   the best-validation epoch (~40) all weight masks lie within 0.003 of 0.672 (6,618 distinct
  *   values over 737,280 entries), and after ~120 epochs edge masks turn negative, D̃ ≤ 0 and the
  *   loss explodes (harmless to the candidates, taken at the best-validation epoch, but the rest of
  *   the mask phase is wasted).
- * - The loss comes from the edges: weight-only rounds keep 82.5 / 82.3% (20% / 36%), graph-only
- *   rounds give 79.0 / 76.5% at 5% / 9.75% of the edges (fixed normalisation 77.6 / 77.2, the
- *   kept-graph renormalisation 80.3 / 80.0). The edges with the smallest |m| are the ones the
- *   training loss pushes down, and removing them costs accuracy on the test nodes. Without the L1
- *   term on the edges (s1 = 0): 79.6 / 78.7; a 40-epoch mask phase: 79.7 / 79.5 — the drift is not
- *   the whole story. Next: compare the pruned edges with a PyTorch run's, and UGS's row-sum (in-edge)
- *   degree with ours (D̃ summed over each node's out-edges; equal on the unmasked graph only).
+ * - Edge pruning costs more than weight pruning: graph-only rounds 80.8 / 79.1 / 77.8% at 5 / 9.8 /
+ *   14.3% of the edges (before the fix, with the fixed normalisation 77.6 / 77.2 and the kept-graph
+ *   renormalisation 80.3 / 80.0 at rounds 1–2), weight-only rounds 82.5 / 82.3% at 20 / 36%.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Graph } from "../data/graph.js";
