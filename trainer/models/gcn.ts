@@ -7,6 +7,7 @@ import { dropout } from "../ops/dropout.js";
 import { Rng } from "../util/rng.js";
 import { gcnEdges, keptNormalisation, type GcnEdges } from "./gcn-graph.js";
 import { glorotUniform, variableFrom } from "./init.js";
+import { addTrainableMasks, removeTrainableMasks, restoreInto, snapshotOf } from "./variables.js";
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { forwardMacs, type TicketLayer } from "../../ticket/ticket.js";
 import { ticketWeight } from "./ticket-weight.js";
@@ -103,17 +104,12 @@ export class GcnModel implements PrunableModel {
 
   /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
   enableTrainableWeightMasks(): void {
-    for (const w of this.weights) {
-      if (!w.maskTrain) w.maskTrain = variableFrom(tf.ones([w.rows, w.cols]));
-    }
+    addTrainableMasks(this.weights);
   }
 
   /** Removes the trainable weight masks (back to W ⊙ M). */
   disableTrainableWeightMasks(): void {
-    for (const w of this.weights) {
-      w.maskTrain?.dispose();
-      w.maskTrain = null;
-    }
+    removeTrainableMasks(this.weights);
     this.trainWeightMasks = false;
   }
 
@@ -250,13 +246,11 @@ export class GcnModel implements PrunableModel {
   }
 
   snapshot(): ModelState {
-    return this.allVariables().map((v) => v.dataSync().slice() as Float32Array);
+    return snapshotOf(this.allVariables());
   }
 
   restore(s: ModelState): void {
-    const vars = this.allVariables();
-    if (s.length !== vars.length) throw new Error(`restore: state has ${s.length} tensors, the model ${vars.length}`);
-    vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(s[i], v.shape))));
+    restoreInto(this.allVariables(), s);
   }
 
   dispose(): void {
