@@ -1,6 +1,7 @@
 import type { PrunableModel } from "../models/prunable.js";
 import { edgeSaliency } from "./edge-saliency.js";
-import { countNonzero, keepCount, topMagnitudeMask } from "./magnitude.js";
+import { keepCount, topMagnitudeMask } from "./magnitude.js";
+import { sparsityCounts } from "./search.js";
 
 export interface SparsityTarget {
   /** fraction of weights removed from each weight matrix, by |W| per layer */
@@ -44,14 +45,6 @@ export interface SparsityReport {
 }
 
 export function measureSparsity(model: PrunableModel): SparsityReport {
-  const edgesTotal = model.edges.numGraphEdges;
-  const edgesKept = countNonzero(model.edgeKeep.subarray(0, edgesTotal));
-  const edgesComputed = countNonzero(model.edgeKeep);
-  let weightsTotal = 0;
-  let weightsKept = 0;
-  for (const w of model.weights) {
-    weightsTotal += w.mask.length;
-    weightsKept += countNonzero(w.mask);
-  }
-  return { graph: 1 - edgesKept / edgesTotal, weight: 1 - weightsKept / weightsTotal, edgesKept, edgesTotal, edgesComputed, weightsKept, weightsTotal };
+  const c = sparsityCounts(model);
+  return { graph: c.graph, weight: c.weight, edgesKept: c.edgesKept, edgesTotal: c.edgesTotal, edgesComputed: c.edgesKeptWithSelfLoops, weightsKept: c.weightsKept, weightsTotal: c.weightsTotal };
 }
