@@ -2,6 +2,7 @@
  * bench/ticket-search.ts's results file (its JSON shape), the papers' numbers it is compared with,
  * and the markdown tables and SVG plots rendered from it (also by --only-write-report).
  */
+import type { PruneReport } from "../../cli/prune.js";
 import type { MachineInfo } from "./machine.js";
 import { linePlot, niceTicks, type Series } from "./svg.js";
 import { fmt, markdownTable } from "./table.js";
@@ -112,22 +113,14 @@ export interface StoredRun extends RunRecord {
   backend?: string;
   totalEpochs?: number;
   wallClockSeconds?: number;
-  ticketDetails?: {
-    edgesKept: number;
-    edgesTotal: number;
-    edgesKeptWithSelfLoops: number;
-    edgesTotalWithSelfLoops: number;
-    weightsKept: number;
-    weightsTotal: number;
-    macsDense: number;
-    macsTicket: number;
-    bestEpoch: number;
-    phase: string;
-  };
+  ticketDetails?: Pick<
+    NonNullable<PruneReport["ticket"]>,
+    "edgesKept" | "edgesTotal" | "edgesKeptWithSelfLoops" | "edgesTotalWithSelfLoops" | "weightsKept" | "weightsTotal" | "macsDense" | "macsTicket" | "bestEpoch" | "phase"
+  >;
   denominators?: Record<string, string>;
   options?: Record<string, unknown>;
   denoiseSteps?: Record<string, number>;
-  runtimeCheck?: { testAccuracy: number; samePredictions: boolean; maxRelativeLogitError: number } | null;
+  runtimeCheck?: PruneReport["runtime"];
   loadAvg: LoadPair;
   finishedAt: string;
 }
