@@ -58,6 +58,7 @@ export const PRUNE_FLAGS = {
   "edge-weight-decay": { type: "string", help: "fastglt: weight decay of the edge mask (default: --weight-decay, as FastGLT)" },
   "no-edge-regularisers": { type: "boolean", default: false, help: "fastglt: leave out FastGLT's edge-mask regularisers (exp diversity, log variance, r1; joint runs leave them out by default)" },
   "weight-decay": { type: "string", help: "Adam weight decay (default: per method and dataset)" },
+  "output-dropout": { type: "string", help: "GCN only: dropout on the logits while training (FastGLT's GCN layer has it; default 0)" },
   normalisation: { type: "string", help: "GCN only: fixed | kept | renormalised (default: renormalised for ugs, as UGS's GCN; kept for fastglt --prune both; fixed otherwise; kept = renormalised on the kept binary graph)" },
   "dense-epochs": { type: "string", default: "0", help: "also train a dense baseline for this many epochs (reported as `dense`)" },
   // FastGLT
@@ -112,6 +113,7 @@ export interface PruneCommandOptions {
   resume: boolean;
   hidden: number;
   normalisation: GcnNormalisation;
+  outputDropout: number;
   denseEpochs: number;
   backend: BackendChoice;
   normalise: boolean;
@@ -257,7 +259,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
   mkdirSync(o.outDir, { recursive: true });
   const base = resolve(join(o.outDir, name));
   const ckptPath = `${base}.ckpt`;
-  const modelSpec = { kind: o.model, hidden: o.hidden, seed: o.seed, normalisation: o.model === "gcn" ? o.normalisation : undefined };
+  const modelSpec = { kind: o.model, hidden: o.hidden, seed: o.seed, normalisation: o.model === "gcn" ? o.normalisation : undefined, outputDropout: o.model === "gcn" ? o.outputDropout : undefined };
   const trainDefaults = denseTrainDefaults(o.model);
 
   let dense: PruneReport["dense"] = null;
@@ -274,7 +276,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
 
   const model = createModel(graph, modelSpec);
   try {
-    const context = { dataset: graph.name, nodes: graph.numNodes, edges: numEdges(graph), model: o.model, hidden: o.hidden, normalisation: o.normalisation, normaliseFeatures: o.normalise };
+    const context = { dataset: graph.name, nodes: graph.numNodes, edges: numEdges(graph), model: o.model, hidden: o.hidden, normalisation: o.normalisation, outputDropout: o.outputDropout, normaliseFeatures: o.normalise };
     let resume;
     if (o.resume) {
       if (o.method === "oneshot") throw new UsageError("--resume: one-shot runs have no checkpoints (they are short); run again without --resume");
@@ -441,6 +443,7 @@ export function parsePruneArgs(argv: string[], io: { signal?: AbortSignal; progr
     resume: values.resume === true,
     hidden: numberFlag(values.hidden, "hidden", { integer: true, min: 1 }),
     normalisation,
+    outputDropout: values["output-dropout"] === undefined ? 0 : numberFlag(values["output-dropout"], "output-dropout", { min: 0, max: 0.99 }),
     denseEpochs: numberFlag(values["dense-epochs"], "dense-epochs", { integer: true, min: 0 }),
     backend: oneOf(String(values.backend), "backend", BACKEND_CHOICES),
     normalise: values["no-normalise"] !== true,

@@ -13,13 +13,15 @@ export interface ModelSpec {
   seed: number;
   /** GCN only */
   normalisation?: GcnNormalisation;
+  /** GCN only: dropout on the logits while training; default 0 */
+  outputDropout?: number;
 }
 
 /** A freshly initialised model of the given kind, with the papers' layer sizes unless overridden. */
 export function createModel(graph: Graph, spec: ModelSpec): PrunableModel {
   switch (spec.kind) {
     case "gcn":
-      return new GcnModel(graph, { ...GCN_DEFAULTS, hidden: spec.hidden ?? GCN_DEFAULTS.hidden, seed: spec.seed, normalisation: spec.normalisation });
+      return new GcnModel(graph, { ...GCN_DEFAULTS, hidden: spec.hidden ?? GCN_DEFAULTS.hidden, seed: spec.seed, normalisation: spec.normalisation, outputDropout: spec.outputDropout });
     case "gin":
       if (spec.normalisation === "renormalised") throw new Error("createModel: the GIN has no renormalisation (it averages over kept in-edges)");
       return new GinModel(graph, { ...GIN_DEFAULTS, hidden: spec.hidden ?? GIN_DEFAULTS.hidden, seed: spec.seed });

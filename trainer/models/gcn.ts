@@ -31,6 +31,8 @@ export interface GcnConfig {
   dropout: number;
   seed: number;
   normalisation?: GcnNormalisation;
+  /** dropout on the output logits while training (FastGLT's GCN layer drops after every layer); default 0 */
+  outputDropout?: number;
 }
 
 export const GCN_DEFAULTS: GcnConfig = { hidden: 512, dropout: 0.5, seed: 0 };
@@ -210,7 +212,9 @@ export class GcnModel implements PrunableModel {
       h = tf.relu(tf.add(this.aggregate(h, agg), this.biases[0])) as tf.Tensor2D;
       if (training && this.config.dropout > 0) h = dropout(h, this.config.dropout, dropoutSeed);
       const o = denseMatMul(h, this.effectiveWeight(1));
-      return tf.add(this.aggregate(o, agg), this.biases[1]) as tf.Tensor2D;
+      const logits = tf.add(this.aggregate(o, agg), this.biases[1]) as tf.Tensor2D;
+      const p = this.config.outputDropout ?? 0;
+      return training && p > 0 ? dropout(logits, p, (dropoutSeed ^ 0x5bd1e995) >>> 0) : logits;
     });
   }
 

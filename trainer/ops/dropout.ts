@@ -26,5 +26,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): 
     buf[i] = scale * +((t & 0xffff) < threshold);
     buf[i + 1] = scale * +(t >>> 16 < threshold);
   }
-  return tf.tidy(() => tf.mul(x, tf.tensor(buf.subarray(0, size), x.shape))) as T;
+  // The wasm backend copies a new tensor's values into its heap; the others may keep the array.
+  const values = tf.getBackend() === "wasm" ? buf.subarray(0, size) : buf.slice(0, size);
+  return tf.tidy(() => tf.mul(x, tf.tensor(values, x.shape))) as T;
 }

@@ -150,4 +150,23 @@ describe("training", () => {
     expect(b.logits).toEqual(a.logits);
     expect(c.logits).not.toEqual(a.logits);
   });
+
+  it("outputDropout drops logits while training only: each training logit is 0 or 1/(1−p) × the evaluation logit", () => {
+    const g = randomSmallGraph(3);
+    const plain = new GcnModel(g, { hidden: 5, dropout: 0, seed: 2 });
+    const dropped = new GcnModel(g, { hidden: 5, dropout: 0, seed: 2, outputDropout: 0.4 });
+    const evalLogits = plain.forward(false).dataSync();
+    expect(Array.from(plain.forward(true, 7).dataSync())).toEqual(Array.from(evalLogits));
+    expect(Array.from(dropped.forward(false).dataSync())).toEqual(Array.from(evalLogits));
+    const train = dropped.forward(true, 7).dataSync();
+    let zeros = 0;
+    for (let i = 0; i < train.length; i++) {
+      if (train[i] === 0 && evalLogits[i] !== 0) zeros++;
+      else expect(train[i]).toBeCloseTo(evalLogits[i] / 0.6, 5);
+    }
+    expect(zeros).toBeGreaterThan(0);
+    expect(zeros).toBeLessThan(train.length);
+    plain.dispose();
+    dropped.dispose();
+  });
 });
