@@ -4,7 +4,7 @@
 //       [--families weight,graph,both] [--seeds 0,1,2] [--weight-targets LIST] [--graph-targets LIST]
 //       [--joint-targets LIST] [--ugs-rounds "20;gat=3"] [--dense-epochs 200] [--hidden N] [--backend auto]
 //       [--data-dir DIR] [--out bench/results] [--work out/bench-ticket-search]
-//       [--fastglt-args="…"] [--variant NAME] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--dry-run]
+//       [--fastglt-args="…"] [--variant NAME] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--merge A.json,…] [--dry-run]
 //
 // --fastglt-args / --ugs-args: more `fastglt prune` flags for every run of that method; write them
 // with "=" (--ugs-args="--mask-epochs 100 --fix-epochs 100"), as their value starts with "--".
@@ -56,6 +56,9 @@
 //   (same argv) and continues an interrupted run from its checkpoint in --work. Without it a bench
 //   starts afresh (the previous JSON is moved to --work). Ctrl-C: the current run checkpoints and the
 //   results so far are written. --only-write-report re-renders PREFIX.md and the plots from PREFIX.json.
+// - --merge A.json,B.json: benches run side by side (one per core, each with its own --out and --work)
+//   go into PREFIX.json: records by key, a finished one replacing an unfinished one, sessions in start
+//   order; then the report is rewritten (bench/lib/ticket-search-merge.ts).
 // - --quick: smoke run in a few minutes: Cora, GCN + GIN, seed 0, hidden 16, dense 20 epochs, FastGLT
 //   E 3 / D 12 / R 6 (delta 3, acc_n 2) at the README target and one ladder step per family, UGS 2
 //   rounds of 5 + 5 epochs. The numbers mean nothing.
@@ -100,6 +103,7 @@ import {
   type FastgltCell,
   type UgsCell,
 } from "./lib/ticket-search-plan.js";
+import { mergeBenchFiles } from "./lib/ticket-search-merge.js";
 import { analyze, FASTGLT_README, renderMarkdown, renderSvg, pairsOf, type BenchFile, type StoredDense, type StoredRun } from "./lib/ticket-search-report.js";
 
 const { values } = parseArgs({
@@ -125,6 +129,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     "resume-bench": { type: "boolean", default: false },
     "only-write-report": { type: "boolean", default: false },
+    merge: { type: "string" },
     "dry-run": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -179,6 +184,19 @@ if (values["only-write-report"]) {
   const f = JSON.parse(readFileSync(jsonPath, "utf8")) as BenchFile;
   writeAll(f);
   log(`re-rendered ${prefix}.md and the plots from ${jsonPath}`);
+  process.exit(0);
+}
+
+if (values.merge !== undefined) {
+  if (!existsSync(jsonPath)) throw new Error(`--merge: no ${jsonPath} to merge into`);
+  let f = JSON.parse(readFileSync(jsonPath, "utf8")) as BenchFile;
+  for (const path of values.merge.split(",").filter(Boolean)) {
+    const m = mergeBenchFiles(f, JSON.parse(readFileSync(path, "utf8")) as BenchFile);
+    f = m.file;
+    log(`merged ${path}: ${m.added} records added, ${m.replaced} unfinished ones replaced by finished ones`);
+  }
+  writeAll(f);
+  log(`wrote ${jsonPath}, ${prefix}.md and the plots`);
   process.exit(0);
 }
 

@@ -16,6 +16,7 @@ import {
   type RunRecord,
 } from "../../bench/lib/ticket-search-analysis.js";
 import { analyze, extraFlagsOf, renderMarkdown, renderSvg, type BenchFile, type StoredRun } from "../../bench/lib/ticket-search-report.js";
+import { mergeBenchFiles } from "../../bench/lib/ticket-search-merge.js";
 import { commandOf, configKey, parseJointTargets, parseRounds, parseTargets, planCells, pruneArgv, targetsWithDefault, type FastgltCell } from "../../bench/lib/ticket-search-plan.js";
 
 function dense(seed: number, acc: number, dataset = "cora", model = "gcn"): DenseRecord {
@@ -325,5 +326,30 @@ describe("ticket-search report", () => {
     const md = renderMarkdown(f, analyze(f), { json: "x.json", svg: () => "x.svg" });
     expect(md).not.toMatch(/Variants|\[faithful\]/);
     expect(md).toMatch(/\| FastGLT graph +\| measured +\| 35\.0%/);
+  });
+});
+
+describe("mergeBenchFiles", () => {
+  const session = (started: string) => ({ command: `bench ${started}`, started, finished: started, machine: {} as never, loadAvgEnd: null, interrupted: false });
+  const file = (runs: { key: string; status: string }[], dense: { key: string; status: string }[], started: string): BenchFile =>
+    ({ schema: "fastglt/ticket-search/1", quick: false, config: {}, sessions: [session(started)], dense, runs, analysis: {} }) as unknown as BenchFile;
+
+  it("adds the other file's records by key, replaces unfinished ones by finished ones, keeps the base's finished ones, orders sessions and drops the stale analysis", () => {
+    const base = file([{ key: "a", status: "done" }, { key: "b", status: "interrupted" }], [{ key: "d0", status: "done" }], "2026-11-25T12:00:00Z");
+    const other = file([{ key: "a", status: "done", extra: 1 } as never, { key: "b", status: "done" }, { key: "c", status: "done" }], [{ key: "d0", status: "done" }, { key: "d1", status: "done" }], "2026-11-25T11:00:00Z");
+    const m = mergeBenchFiles(base, other);
+    expect(m.added).toBe(2);
+    expect(m.replaced).toBe(1);
+    expect(m.file.runs.map((r) => [r.key, r.status])).toEqual([["a", "done"], ["b", "done"], ["c", "done"]]);
+    expect((m.file.runs[0] as unknown as { extra?: number }).extra).toBeUndefined();
+    expect(m.file.dense.map((d) => d.key)).toEqual(["d0", "d1"]);
+    expect(m.file.sessions.map((s) => s.started)).toEqual(["2026-11-25T11:00:00Z", "2026-11-25T12:00:00Z"]);
+    expect(m.file.analysis).toBeUndefined();
+    expect(mergeBenchFiles(m.file, other).added).toBe(0);
+  });
+
+  it("refuses a quick bench into a full one", () => {
+    const quick = { ...file([], [], "2026-11-25T12:00:00Z"), quick: true };
+    expect(() => mergeBenchFiles(file([], [], "2026-11-25T12:00:00Z"), quick)).toThrow(/--quick bench cannot go into a full one/);
   });
 });
