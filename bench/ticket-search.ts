@@ -4,7 +4,7 @@
 //       [--families weight,graph,both] [--seeds 0,1,2] [--weight-targets LIST] [--graph-targets LIST]
 //       [--joint-targets LIST] [--ugs-rounds "20;gat=3"] [--dense-epochs 200] [--hidden N] [--backend auto]
 //       [--data-dir DIR] [--out bench/results] [--work out/bench-ticket-search]
-//       [--fastglt-args="…"] [--variant NAME] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--merge A.json,…] [--dry-run]
+//       [--fastglt-args="…"] [--variant NAME] [--ugs-args="…"] [--quick] [--resume-bench] [--only-write-report] [--merge A.json,… [--merge-prefer other]] [--dry-run]
 //
 // --fastglt-args / --ugs-args: more `fastglt prune` flags for every run of that method; write them
 // with "=" (--ugs-args="--mask-epochs 100 --fix-epochs 100"), as their value starts with "--".
@@ -57,8 +57,9 @@
 //   starts afresh (the previous JSON is moved to --work). Ctrl-C: the current run checkpoints and the
 //   results so far are written. --only-write-report re-renders PREFIX.md and the plots from PREFIX.json.
 // - --merge A.json,B.json: benches run side by side (one per core, each with its own --out and --work)
-//   go into PREFIX.json: records by key, a finished one replacing an unfinished one, sessions in start
-//   order; then the report is rewritten (bench/lib/ticket-search-merge.ts).
+//   go into PREFIX.json: records by key, a finished one replacing an unfinished one (and, with
+//   --merge-prefer other, a finished one too: a rerun), sessions in start order; then the report is
+//   rewritten (bench/lib/ticket-search-merge.ts).
 // - --quick: smoke run in a few minutes: Cora, GCN + GIN, seed 0, hidden 16, dense 20 epochs, FastGLT
 //   E 3 / D 12 / R 6 (delta 3, acc_n 2) at the README target and one ladder step per family, UGS 2
 //   rounds of 5 + 5 epochs. The numbers mean nothing.
@@ -130,6 +131,7 @@ const { values } = parseArgs({
     "resume-bench": { type: "boolean", default: false },
     "only-write-report": { type: "boolean", default: false },
     merge: { type: "string" },
+    "merge-prefer": { type: "string", default: "base" },
     "dry-run": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -189,9 +191,11 @@ if (values["only-write-report"]) {
 
 if (values.merge !== undefined) {
   if (!existsSync(jsonPath)) throw new Error(`--merge: no ${jsonPath} to merge into`);
+  const prefer = values["merge-prefer"];
+  if (prefer !== "base" && prefer !== "other") throw new Error(`--merge-prefer must be base or other, got "${prefer}"`);
   let f = JSON.parse(readFileSync(jsonPath, "utf8")) as BenchFile;
   for (const path of values.merge.split(",").filter(Boolean)) {
-    const m = mergeBenchFiles(f, JSON.parse(readFileSync(path, "utf8")) as BenchFile);
+    const m = mergeBenchFiles(f, JSON.parse(readFileSync(path, "utf8")) as BenchFile, prefer);
     f = m.file;
     log(`merged ${path}: ${m.added} records added, ${m.replaced} unfinished ones replaced by finished ones`);
   }

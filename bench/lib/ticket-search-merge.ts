@@ -4,9 +4,10 @@ import type { BenchFile } from "./ticket-search-report.js";
  * `base` with what `other` adds: benches run in parallel (each with its own --out and --work, as
  * one process per core) end up in one results file. Records are matched by key; a finished record
  * replaces an unfinished one, and of two finished records the base's is kept (it is what the
- * report already showed). Sessions are concatenated in start order.
+ * report already showed) unless `prefer` is "other" (a rerun of the same runs). Sessions are
+ * concatenated in start order.
  */
-export function mergeBenchFiles(base: BenchFile, other: BenchFile): { file: BenchFile; added: number; replaced: number } {
+export function mergeBenchFiles(base: BenchFile, other: BenchFile, prefer: "base" | "other" = "base"): { file: BenchFile; added: number; replaced: number } {
   if (other.schema !== base.schema) throw new Error(`merge: schema ${other.schema} is not ${base.schema}`);
   if (other.quick !== base.quick) throw new Error(`merge: a ${other.quick ? "--quick" : "full"} bench cannot go into a ${base.quick ? "--quick" : "full"} one`);
   let added = 0;
@@ -18,7 +19,7 @@ export function mergeBenchFiles(base: BenchFile, other: BenchFile): { file: Benc
       if (i < 0) {
         out.push(r);
         added++;
-      } else if (out[i].status !== "done" && r.status === "done") {
+      } else if (r.status === "done" && (out[i].status !== "done" || prefer === "other")) {
         out[i] = r;
         replaced++;
       }

@@ -346,6 +346,9 @@ describe("mergeBenchFiles", () => {
     expect(m.file.sessions.map((s) => s.started)).toEqual(["2026-11-25T11:00:00Z", "2026-11-25T12:00:00Z"]);
     expect(m.file.analysis).toBeUndefined();
     expect(mergeBenchFiles(m.file, other).added).toBe(0);
+    const rerun = mergeBenchFiles(base, other, "other");
+    expect((rerun.file.runs[0] as unknown as { extra?: number }).extra).toBe(1);
+    expect(rerun.replaced).toBe(3);
   });
 
   it("refuses a quick bench into a full one", () => {
