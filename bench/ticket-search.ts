@@ -197,7 +197,7 @@ if (values.merge !== undefined) {
   for (const path of values.merge.split(",").filter(Boolean)) {
     const m = mergeBenchFiles(f, JSON.parse(readFileSync(path, "utf8")) as BenchFile, prefer);
     f = m.file;
-    log(`merged ${path}: ${m.added} records added, ${m.replaced} unfinished ones replaced by finished ones`);
+    log(`merged ${path}: ${m.added} records added, ${m.replaced} replaced (${prefer === "other" ? "by its finished ones" : "unfinished ones, by its finished ones"})`);
   }
   writeAll(f);
   log(`wrote ${jsonPath}, ${prefix}.md and the plots`);
