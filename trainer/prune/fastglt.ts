@@ -46,8 +46,11 @@
  *   start after 30 pre-training epochs 80.6 / 80.3 / 79.0. Weight tickets at 95%: uniform 80.5 /
  *   81.1 / 80.3; ERK 80.0 / 79.5 / 80.0; rewinding to the pre-trained weights 80.0 / 81.3 / 80.6;
  *   delta 10, acc_n 9 (the graph runs' schedule) 81.5 / 81.0 / 80.9; the same with D 800
- *   82.1 / 80.5 / 80.6; D 800 + R 400 80.9 / 81.4 / 81.3 (the bench's "long" variant). Joint runs
- *   use JOINT's settings.
+ *   82.1 / 80.5 / 80.6, with R 400 79.9 / 81.0 / 81.0; alpha 0.1 80.3 / 80.4 / 81.1; E 100
+ *   79.8 / 80.3 / 80.2; lr 5e-3 80.0 / 81.0 / 80.8; D 800 80.9 / 81.1 / 81.3; D 1200
+ *   80.5 / 80.6 / 80.2; D 600 + R 400 80.8 / 81.0 / 80.7; D 800 + R 400 80.9 / 81.4 / 81.3 (the
+ *   bench's "long" variant, the best mean: 0.5 below the dense 81.7). Joint runs use JOINT's
+ *   settings.
  * - **Self-loops are pruned** (as FastGLT's GCN, whose edge mask covers the self-loops that
  *   dgl.add_self_loop appends); the one-shot pipeline never prunes them. The graph target is
  *   therefore a sparsity over all mask entries, graph edges + one self-loop per node (13,264 on
