@@ -66,7 +66,11 @@
  *   0). The default stays Kipf's layer, for the dense baseline and the tickets alike.
  * - Open: the faithful graph run (random start, self-loops pruned) gains less from denoising than
  *   the issue's PyTorch re-implementation: seed 0 72.6% with alpha 0 (the random mask, never
- *   denoised) → 73.7% denoised; the reference 74.5 → 78.2% (mean of 3 seeds).
+ *   denoised) → 73.7% denoised; the reference 74.5 → 78.2% (mean of 3 seeds). What closes it: the
+ *   same faithful run with `normalisation: "kept"` (self-loops still pruned) gives 78.9 / 78.8 /
+ *   76.7 = 78.1%, the reference's number; without the edge regularisers 74.6% (seed 0). So the
+ *   reference behaves as if it renormalised on the kept graph, against algorithms.md §1.6's reading
+ *   of layer_gcn.py (degrees of the unpruned graph): worth checking in the official code.
  * - Retraining installs the best mask at the rewind itself (the official code's first retraining
  *   forward pass still runs the unmasked θ0; the mask is applied after its first Adam step).
  * - Selection ties (equal |value| or score) go to the lower index (torch.topk: unspecified); the
