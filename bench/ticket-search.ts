@@ -105,7 +105,7 @@ import {
   type UgsCell,
 } from "./lib/ticket-search-plan.js";
 import { mergeBenchFiles } from "./lib/ticket-search-merge.js";
-import { analyze, FASTGLT_README, renderMarkdown, renderSvg, pairsOf, type BenchFile, type StoredDense, type StoredRun } from "./lib/ticket-search-report.js";
+import { analyze, conflictingVariantRun, FASTGLT_README, renderMarkdown, renderSvg, pairsOf, type BenchFile, type StoredDense, type StoredRun } from "./lib/ticket-search-report.js";
 
 const { values } = parseArgs({
   options: {
@@ -305,7 +305,7 @@ if (resumeBench && existsSync(jsonPath)) {
   file = JSON.parse(readFileSync(jsonPath, "utf8")) as BenchFile;
   if (file.quick !== quick) throw new Error(`--resume-bench: ${jsonPath} is from a ${file.quick ? "--quick" : "full"} bench, this one is ${quick ? "--quick" : "full"}`);
   if (variant !== null) {
-    const other = file.runs.find((r) => r.method === "fastglt" && r.variant === variant && r.extraArgs !== undefined && r.extraArgs.join(" ") !== userFastglt.join(" "));
+    const other = conflictingVariantRun(file.runs, variant, userFastglt);
     if (other) throw new Error(`--variant ${variant}: ${jsonPath} has runs of that variant with --fastglt-args="${other.extraArgs!.join(" ")}", not "${userFastglt.join(" ")}": one name per set of flags`);
   }
   file.config = config;

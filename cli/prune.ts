@@ -292,7 +292,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
     let phase = "";
     if (o.method === "fastglt") {
       const fo = resolveFastGlt(v, graph.name, o.prune, o.seed, o.model);
-      options = { ...fo, ...(o.model === "gcn" ? { normalisation: o.normalisation } : {}) };
+      options = { ...fo, ...(o.model === "gcn" ? { normalisation: o.normalisation, outputDropout: o.outputDropout } : {}) };
       if (o.stopAfterEpochs !== undefined) control.stopAtEpoch = (resume ? ((resume.header.cursor as { epoch: number }).epoch ?? 0) : 0) + o.stopAfterEpochs;
       result = await runFastGlt(model, graph, fo, control);
     } else if (o.method === "ugs") {

@@ -209,6 +209,10 @@ export function extraFlagsOf(r: StoredRun, quick: boolean): string[] {
   for (let i = 0; i + q.length <= rest.length; i++) if (q.every((x, k) => rest[i + k] === x)) return [...rest.slice(0, i), ...rest.slice(i + q.length)];
   return rest;
 }
+/** A FastGLT run of `variant` in `runs` recorded with other extra flags than `flags` (one name per set of flags). */
+export function conflictingVariantRun(runs: readonly StoredRun[], variant: string, flags: readonly string[]): StoredRun | undefined {
+  return runs.find((r) => r.method === "fastglt" && r.variant === variant && r.extraArgs !== undefined && r.extraArgs.join(" ") !== flags.join(" "));
+}
 const modelLabel = (m: string) => m.toUpperCase();
 const dsLabel = (d: string) => (d === "cora" ? "Cora" : d === "citeseer" ? "CiteSeer" : d === "pubmed" ? "PubMed" : d);
 

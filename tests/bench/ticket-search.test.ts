@@ -351,6 +351,13 @@ describe("mergeBenchFiles", () => {
     expect(rerun.replaced).toBe(3);
   });
 
+  it("refuses a variant whose name stands for other flags in the results", () => {
+    const run = (args: string[]) => ({ key: `k ${args.join(" ")}`, status: "done", method: "fastglt", variant: "long", extraArgs: args });
+    const base = file([run(["--denoise-epochs", "800"])], [], "2026-11-25T12:00:00Z");
+    expect(() => mergeBenchFiles(base, file([run(["--denoise-epochs", "600"])], [], "2026-11-25T13:00:00Z"))).toThrow(/variant long has --fastglt-args="--denoise-epochs 600" here and "--denoise-epochs 800"/);
+    expect(mergeBenchFiles(base, file([run(["--denoise-epochs", "800"])], [], "2026-11-25T13:00:00Z")).added).toBe(0);
+  });
+
   it("refuses a quick bench into a full one", () => {
     const quick = { ...file([], [], "2026-11-25T12:00:00Z"), quick: true };
     expect(() => mergeBenchFiles(file([], [], "2026-11-25T12:00:00Z"), quick)).toThrow(/--quick bench cannot go into a full one/);

@@ -23,7 +23,6 @@ import type { Ticket } from "../../ticket/ticket.js";
 import { repoRoot } from "../helpers/paths.js";
 import { bits, randomTicket, withDenseWeights, type TicketSpec } from "./helpers.js";
 
-
 const SPECS: Record<string, TicketSpec> = {
   // 7 nodes (not a multiple of 4), nodes without in-edges, an all-pruned-rows CSR layer, a fully dense one
   awkward: {

@@ -6,7 +6,6 @@ import { resolve } from "node:path";
 import { wasmBytes, kernelModule } from "../../runtime-wasm/host/wasm-module.js";
 import { repoRoot } from "../helpers/paths.js";
 
-
 /** Function bodies of a .wat file by name. */
 function watFunctions(wat: string): Map<string, string> {
   const out = new Map<string, string>();

@@ -12,7 +12,6 @@ import { loadModel } from "../../runtime-wasm/host/index.js";
 import { repoRoot } from "../helpers/paths.js";
 import { trainedTicketBytes, trainedTicketFile } from "./trained.js";
 
-
 describe('package export "fastglt/runtime"', () => {
   let ticketFile: string;
   beforeAll(async () => {

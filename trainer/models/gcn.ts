@@ -214,6 +214,7 @@ export class GcnModel implements PrunableModel {
       const o = denseMatMul(h, this.effectiveWeight(1));
       const logits = tf.add(this.aggregate(o, agg), this.biases[1]) as tf.Tensor2D;
       const p = this.config.outputDropout ?? 0;
+      // another mask stream than the hidden layer's for the same epoch seed
       return training && p > 0 ? dropout(logits, p, (dropoutSeed ^ 0x5bd1e995) >>> 0) : logits;
     });
   }

@@ -146,8 +146,8 @@ export class FusedAdam {
     const v = s.v;
     const n = w.length;
     for (let i = 0; i < n; i++) {
-      // a pruned entry: gradient 0, so only its moments decay (at 95% sparsity 2.4× faster than
-      // the branch-free loop, whose sqrt and division ran for every entry)
+      // a pruned entry: gradient 0, so only its moments decay (no sqrt or division: at high
+      // sparsity most entries take this branch)
       if (mask[i] === 0) {
         m[i] *= b1;
         v[i] *= b2;

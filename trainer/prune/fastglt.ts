@@ -267,10 +267,10 @@ export function fastgltDefaults(dataset: string, prune: PruneTarget, model: Mode
     beta: schedule.beta ?? 1,
     warmupSteps: schedule.warmupSteps ?? 0,
     // FastGLT's GCN prunes the self-loops dgl.add_self_loop appends; GIN's self term and GAT's
-    // self-attention are not edges of its graph. Joint runs (ours) keep them: see JOINT below.
-    pruneSelfLoops: model === "gcn" && prune !== "both",
+    // self-attention are not edges of its graph. Joint runs (ours) keep them: JOINT, above.
+    pruneSelfLoops: model === "gcn",
     diversityLoss: name !== "pubmed",
-    edgeRegularisers: prune !== "both",
+    edgeRegularisers: true,
     ...(prune === "both" ? JOINT : {}),
     seed: 0,
     // a Cora checkpoint is ~19 MB and takes ~0.25 s to write (checksum, fsync): every 75 epochs at delta 3

@@ -1,7 +1,4 @@
-import { Rng } from "./rng.js";
-
-/** Rng's constructor mixes its seed with this constant; mixing again undoes it (XOR). */
-const RNG_SEED_MIX = 0x9e3779b9;
+import { Rng, RNG_SEED_MIX } from "./rng.js";
 
 /**
  * Rng's generator (mulberry32) started from the seed as given, without Rng's seed mixing: the

@@ -1,9 +1,12 @@
+/** What Rng's constructor XORs into its seed (Mulberry32 undoes it to start from the raw seed). */
+export const RNG_SEED_MIX = 0x9e3779b9;
+
 /** A small seeded PRNG (mulberry32) so that data generation, splits and masks repeat exactly per seed. */
 export class Rng {
   private state: number;
 
   constructor(seed: number) {
-    this.state = (seed >>> 0) ^ 0x9e3779b9;
+    this.state = (seed >>> 0) ^ RNG_SEED_MIX;
   }
 
   /** uniform 32-bit unsigned integer */
