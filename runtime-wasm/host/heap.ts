@@ -17,7 +17,19 @@ interface Block {
   size: number;
 }
 
-export class WasmHeap {
+/** What the kernels' hosts need of an allocator over a wasm memory (WasmHeap, MallocHeap). */
+export interface RegionAllocator {
+  readonly memory: WebAssembly.Memory;
+  /** a region of at least `bytes` bytes (never 0, contents unspecified) */
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  f32(ptr: number, length: number): Float32Array;
+  i32(ptr: number, length: number): Int32Array;
+  allocF32(src: ArrayLike<number>): number;
+  allocI32(src: ArrayLike<number>): number;
+}
+
+export class WasmHeap implements RegionAllocator {
   private top: number;
   private readonly sizes = new Map<number, number>();
   private freeList: Block[] = []; // sorted by ptr, coalesced
@@ -138,6 +150,64 @@ export class WasmHeap {
   }
 }
 
+/**
+ * Regions of another module's memory from that module's own allocator (the trainer: the tfjs wasm
+ * backend's malloc and free), 16-byte aligned. Views are invalidated by any allocation there,
+ * ours or the other module's.
+ */
+export class MallocHeap implements RegionAllocator {
+  /** aligned pointer → what malloc returned */
+  private readonly raw = new Map<number, number>();
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private readonly malloc: (bytes: number) => number,
+    private readonly release: (ptr: number) => void,
+  ) {}
+
+  /** Regions handed out and not freed. */
+  get liveRegions(): number {
+    return this.raw.size;
+  }
+
+  alloc(bytes: number): number {
+    if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`MallocHeap.alloc: invalid size ${bytes}`);
+    const raw = this.malloc(Math.max(16, Math.ceil(bytes)) + 15);
+    if (!raw) throw new RangeError(`MallocHeap.alloc: the host's malloc could not allocate ${bytes} bytes`);
+    const ptr = (raw + 15) & ~15;
+    this.raw.set(ptr, raw);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    if (ptr === 0) return;
+    const raw = this.raw.get(ptr);
+    if (raw === undefined) throw new Error(`MallocHeap.free: ${ptr} is not a live region`);
+    this.raw.delete(ptr);
+    this.release(raw);
+  }
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+
+  allocF32(src: ArrayLike<number>): number {
+    const ptr = this.alloc(src.length * 4);
+    this.f32(ptr, src.length).set(src);
+    return ptr;
+  }
+
+  allocI32(src: ArrayLike<number>): number {
+    const ptr = this.alloc(src.length * 4);
+    this.i32(ptr, src.length).set(src);
+    return ptr;
+  }
+}
+
 function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
@@ -146,7 +216,7 @@ function alignUp(n: number): number {
 export class GrowableRegion {
   private ptr = 0;
   private bytes = 0;
-  constructor(private readonly heap: WasmHeap) {}
+  constructor(private readonly heap: RegionAllocator) {}
   /** Pointer to at least `bytes` bytes; contents are kept only while no reallocation happens. */
   get(bytes: number): number {
     if (bytes > this.bytes || this.ptr === 0) {

@@ -46,6 +46,35 @@ export const referenceKernels: SparseKernels = {
       }
     }
   },
+  spgemm(x, w, out) {
+    const a = x as ReferenceCsr;
+    const b = w as ReferenceCsr;
+    if (a.cols !== b.rows) throw new Error(`spgemm: X has ${a.cols} columns but W ${b.rows} rows`);
+    const f = b.cols;
+    out.fill(0, 0, a.rows * f);
+    for (let v = 0; v < a.rows; v++) {
+      for (let k = a.rowPtr[v]; k < a.rowPtr[v + 1]; k++) {
+        const i = a.colIdx[k];
+        for (let q = b.rowPtr[i]; q < b.rowPtr[i + 1]; q++) out[v * f + b.colIdx[q]] += a.values[k] * b.values[q];
+      }
+    }
+  },
+  spgemmGradW(x, w, dy, out) {
+    const a = x as ReferenceCsr;
+    const b = w as ReferenceCsr;
+    if (a.cols !== b.rows) throw new Error(`spgemmGradW: X has ${a.cols} columns but W ${b.rows} rows`);
+    const f = b.cols;
+    for (let i = 0; i < b.rows; i++) {
+      for (let q = b.rowPtr[i]; q < b.rowPtr[i + 1]; q++) {
+        const j = b.colIdx[q];
+        let s = 0;
+        for (let v = 0; v < a.rows; v++) {
+          for (let k = a.rowPtr[v]; k < a.rowPtr[v + 1]; k++) if (a.colIdx[k] === i) s += a.values[k] * dy[v * f + j];
+        }
+        out[q] = s;
+      }
+    }
+  },
 };
 
 /** Activation codes of the wasm kernels f32_bias_act and f32_gat_aggregate. */

@@ -86,6 +86,18 @@ export function refSpgemm(x: CsrMatrix, w: CsrMatrix, bias: Float32Array | null 
   return out;
 }
 
+/** dW[q] = Σ_v X[v, i] · dY[v, j] for each stored q = (i, j) of W (W's values unused); dY x.rows × w.cols. (wasm: f32_spgemm_dw_csr) */
+export function refSpgemmGradW(x: CsrMatrix, w: CsrMatrix, dy: Float32Array): Float32Array {
+  const fout = w.cols;
+  const g = new Float64Array(w.rows * fout);
+  for (let v = 0; v < x.rows; v++) {
+    for (let k = x.rowPtr[v]; k < x.rowPtr[v + 1]; k++) for (let j = 0; j < fout; j++) g[x.colIdx[k] * fout + j] += x.values[k] * dy[v * fout + j];
+  }
+  const out = new Float32Array(w.rowPtr[w.rows]);
+  for (let i = 0; i < w.rows; i++) for (let q = w.rowPtr[i]; q < w.rowPtr[i + 1]; q++) out[q] = g[i * fout + w.colIdx[q]];
+  return out;
+}
+
 /** x[i, :] = act(x[i, :] + bias), a new array; `act` true = ReLU, false = none. (wasm: f32_bias_act, in place) */
 export function refBiasAct(rows: number, f: number, x: Float32Array, bias: Float32Array | null, act: boolean | ActName): Float32Array {
   const a: ActName = act === true ? "relu" : act === false ? "none" : act;

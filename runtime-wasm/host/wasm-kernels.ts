@@ -9,8 +9,15 @@
  * (a view of `runtime.heap.memory.buffer`) are used in place, without a copy.
  */
 import type { CsrHandle, SparseKernels } from "./kernel-api.js";
-import { WasmRuntime, type WasmVariant } from "./wasm-module.js";
-import { GrowableRegion } from "./heap.js";
+import { WasmRuntime, type KernelExports, type WasmVariant } from "./wasm-module.js";
+import { GrowableRegion, type RegionAllocator } from "./heap.js";
+
+/** What WasmSparseKernels runs on: a WasmRuntime, or the trainer's kernels on another module's memory (shared-heap-kernels.ts). */
+export interface KernelHost {
+  readonly exports: Pick<KernelExports, "f32_spmm_csr" | "f32_sddmm_csr" | "f32_spgemm_csr" | "f32_spgemm_dw_csr">;
+  readonly heap: RegionAllocator;
+  readonly variant: string;
+}
 
 export interface WasmKernelOptions {
   /** "release" (default) or "debug" (assertions on). */
@@ -43,7 +50,7 @@ class WasmCsr implements CsrHandle {
   private live = true;
 
   constructor(
-    private readonly rt: WasmRuntime,
+    private readonly rt: KernelHost,
     rowPtr: Int32Array,
     colIdx: Int32Array,
     values: Float32Array,
@@ -77,12 +84,12 @@ class WasmCsr implements CsrHandle {
   }
 }
 
-export class WasmSparseKernels implements SparseKernels {
+export class WasmSparseKernels<H extends KernelHost = WasmRuntime> implements SparseKernels {
   readonly name: string;
   private readonly scratch: GrowableRegion[];
 
-  constructor(readonly runtime: WasmRuntime) {
-    this.name = runtime.variant === "debug" ? "wasm-simd-debug" : "wasm-simd";
+  constructor(readonly runtime: H, name?: string) {
+    this.name = name ?? (runtime.variant === "debug" ? "wasm-simd-debug" : "wasm-simd");
     this.scratch = [new GrowableRegion(runtime.heap), new GrowableRegion(runtime.heap), new GrowableRegion(runtime.heap)];
   }
 
@@ -110,6 +117,27 @@ export class WasmSparseKernels implements SparseKernels {
     const [xPtr, yPtr, outPtr] = this.stage([x, m.rows * f], [y, m.cols * f], [out, m.nnz]);
     this.runtime.exports.f32_sddmm_csr(m.rows, f, m.cols, m.rowPtrPtr, m.colIdxPtr, xPtr, yPtr, outPtr);
     this.readBack(outPtr, out, m.nnz);
+  }
+
+  spgemm(x: CsrHandle, w: CsrHandle, out: Float32Array): void {
+    const a = this.handle(x);
+    const b = this.handle(w);
+    if (a.cols !== b.rows) throw new RangeError(`spgemm: X has ${a.cols} columns but W ${b.rows} rows`);
+    need("spgemm: out", out, a.rows * b.cols);
+    const [outPtr] = this.stage([out, a.rows * b.cols]);
+    this.runtime.exports.f32_spgemm_csr(a.rows, a.cols, b.cols, a.rowPtrPtr, a.colIdxPtr, a.valuesPtr, b.rowPtrPtr, b.colIdxPtr, b.valuesPtr, 0, 0, outPtr);
+    this.readBack(outPtr, out, a.rows * b.cols);
+  }
+
+  spgemmGradW(x: CsrHandle, w: CsrHandle, dy: Float32Array, out: Float32Array): void {
+    const a = this.handle(x);
+    const b = this.handle(w);
+    if (a.cols !== b.rows) throw new RangeError(`spgemmGradW: X has ${a.cols} columns but W ${b.rows} rows`);
+    need("spgemmGradW: dy", dy, a.rows * b.cols);
+    need("spgemmGradW: out", out, b.nnz);
+    const [dyPtr, outPtr] = this.stage([dy, a.rows * b.cols], [out, b.nnz]);
+    this.runtime.exports.f32_spgemm_dw_csr(a.rows, a.cols, b.cols, a.rowPtrPtr, a.colIdxPtr, a.valuesPtr, b.rowPtrPtr, b.colIdxPtr, dyPtr, outPtr);
+    this.readBack(outPtr, out, b.nnz);
   }
 
   private handle(a: CsrHandle): WasmCsr {

@@ -23,6 +23,7 @@ export interface KernelExports {
   f32_spmm_w_fm(n: number, fin: number, fout: number, ht: Ptr, wtRowPtr: Ptr, wtColIdx: Ptr, wtValues: Ptr, bias: Ptr, relu: number, yt: Ptr): void;
   f32_spmm_w_axpy(n: number, fin: number, fout: number, h: Ptr, wRowPtr: Ptr, wColIdx: Ptr, wValues: Ptr, bias: Ptr, relu: number, out: Ptr): void;
   f32_spgemm_csr(rows: number, fin: number, fout: number, xRowPtr: Ptr, xColIdx: Ptr, xValues: Ptr, wRowPtr: Ptr, wColIdx: Ptr, wValues: Ptr, bias: Ptr, relu: number, out: Ptr): void;
+  f32_spgemm_dw_csr(rows: number, fin: number, fout: number, xRowPtr: Ptr, xColIdx: Ptr, xValues: Ptr, wRowPtr: Ptr, wColIdx: Ptr, dy: Ptr, dw: Ptr): void;
   f32_gemm(m: number, n: number, k: number, a: Ptr, lda: number, packed: Ptr, bias: Ptr, relu: number, c: Ptr, ldc: number): void;
   f32_gemm_pack_b(k: number, n: number, b: Ptr, ldb: number, packed: Ptr): void;
   f32_gemm_packed_size(k: number, n: number): number;

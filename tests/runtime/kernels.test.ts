@@ -4,7 +4,7 @@ import { describe, expect, it, beforeAll, afterEach } from "vitest";
 import { WasmRuntime, WasmAssertionError, type WasmVariant } from "../../runtime-wasm/host/wasm-module.js";
 import { csrTranspose } from "../../ticket/csr.js";
 import {
-  refSpmmCsr, refSddmmCsr, refGemm, refDenseTimesSparseW, refSpgemm, refBiasAct, refTranspose,
+  refSpmmCsr, refSddmmCsr, refGemm, refDenseTimesSparseW, refSpgemm, refSpgemmGradW, refBiasAct, refTranspose,
 } from "../../runtime-wasm/host/reference.js";
 import { TestRng, randomCsr, randomDense, relErr, Mem } from "./helpers.js";
 
@@ -151,6 +151,27 @@ for (const variant of ["release", "debug"] as WasmVariant[]) {
             const out = mem.out(rows * fout);
             rt.exports.f32_spgemm_csr(rows, fin, fout, px.rowPtr, px.colIdx, px.values, pw.rowPtr, pw.colIdx, pw.values, bias ? mem.f32(bias) : 0, relu ? 1 : 0, out);
             expect(relErr(mem.read(out, rows * fout), refSpgemm(x, w, bias, relu)), `rows=${rows} fin=${fin} fout=${fout}`).toBeLessThanOrEqual(TOL);
+            mem.reset();
+          }
+        }
+      }
+    });
+
+    it("f32_spgemm_dw_csr: the weight gradient of X · W over W's pattern", () => {
+      const rng = new TestRng(16);
+      for (const rows of [1, 23]) {
+        for (const fin of [1, 13, 130]) {
+          for (const fout of [1, 7, 17, 63]) {
+            const x = randomCsr(rng, rows, fin, 0.1, 0.2);
+            const w = randomCsr(rng, fin, fout, [0, 0.2, 1][rng.int(3)], 0.3);
+            const dy = randomDense(rng, rows * fout);
+            const px = mem.csr(x);
+            const pw = mem.csr(w);
+            const nnz = w.colIdx.length;
+            // the output starts as junk: the kernel must clear it
+            const out = mem.f32(randomDense(rng, Math.max(nnz, 1)));
+            rt.exports.f32_spgemm_dw_csr(rows, fin, fout, px.rowPtr, px.colIdx, px.values, pw.rowPtr, pw.colIdx, mem.f32(dy), out);
+            expect(relErr(mem.read(out, nnz), refSpgemmGradW(x, w, dy)), `rows=${rows} fin=${fin} fout=${fout}`).toBeLessThanOrEqual(TOL);
             mem.reset();
           }
         }

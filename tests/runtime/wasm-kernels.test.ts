@@ -1,6 +1,8 @@
 // SparseKernels on wasm against referenceKernels: spmm, sddmm, setValues, reuse, errors.
 import { describe, expect, it } from "vitest";
 import { loadWasmKernels, loadWasmKernelsAsync } from "../../runtime-wasm/host/wasm-kernels.js";
+import { loadWasmKernelsOnHeap } from "../../runtime-wasm/host/shared-heap-kernels.js";
+import { MallocHeap } from "../../runtime-wasm/host/heap.js";
 import { referenceKernels } from "../../runtime-wasm/host/reference.js";
 import { TestRng, randomCsr, randomDense, relErr } from "./helpers.js";
 
@@ -38,6 +40,35 @@ for (const variant of ["release", "debug"] as const) {
           }
           hw.free();
         }
+      }
+    });
+
+    it("spgemm and spgemmGradW on awkward sizes, then after setValues", () => {
+      const rng = new TestRng(24);
+      for (const [rows, fin, fout, xd, wd] of [[1, 1, 1, 1, 1], [37, 29, 13, 0.15, 0.2], [12, 40, 65, 0.3, 0.05], [9, 7, 5, 0, 0.5], [9, 7, 5, 0.5, 0]] as const) {
+        const x = randomCsr(rng, rows, fin, xd, 0.25);
+        const w = randomCsr(rng, fin, fout, wd, 0.25);
+        const [xw, ww] = [wasm.csr(x.rowPtr, x.colIdx, x.values, fin), wasm.csr(w.rowPtr, w.colIdx, w.values, fout)];
+        const [xr, wr] = [referenceKernels.csr(x.rowPtr, x.colIdx, x.values, fin), referenceKernels.csr(w.rowPtr, w.colIdx, w.values, fout)];
+        for (let round = 0; round < 2; round++) {
+          const ow = new Float32Array(rows * fout).fill(NaN);
+          const or = new Float32Array(rows * fout);
+          wasm.spgemm(xw, ww, ow);
+          referenceKernels.spgemm(xr, wr, or);
+          expect(relErr(ow, or), `spgemm ${rows}×${fin}×${fout} round ${round}`).toBeLessThanOrEqual(TOL);
+          const dy = randomDense(rng, rows * fout);
+          const gw = new Float32Array(ww.nnz).fill(NaN);
+          const gr = new Float32Array(wr.nnz);
+          wasm.spgemmGradW(xw, ww, dy, gw);
+          referenceKernels.spgemmGradW(xr, wr, dy, gr);
+          expect(relErr(gw, gr), `spgemmGradW ${rows}×${fin}×${fout} round ${round}`).toBeLessThanOrEqual(TOL);
+          const v = randomDense(rng, ww.nnz);
+          ww.setValues(v);
+          wr.setValues(v);
+        }
+        if (fin !== fout) expect(() => wasm.spgemm(ww, ww, new Float32Array(fin * fout)), "W · W: shapes do not chain").toThrow(/columns but W/);
+        xw.free();
+        ww.free();
       }
     });
 
@@ -110,5 +141,76 @@ describe("loadWasmKernelsAsync", () => {
     k.spmm(k.csr(a.rowPtr, a.colIdx, a.values, 10), b, 6, o1);
     referenceKernels.spmm(referenceKernels.csr(a.rowPtr, a.colIdx, a.values, 10), b, 6, o2);
     expect(relErr(o1, o2)).toBeLessThanOrEqual(TOL);
+  });
+});
+
+describe("SparseKernels on a host module's heap (the trainer's: tfjs wasm memory, its malloc and free)", () => {
+  /** a host allocator: bump pointer from 1 KiB, growing memory page by page; remembers what it freed */
+  function host() {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    let top = 1024;
+    const freed: number[] = [];
+    const live = new Set<number>();
+    const malloc = (bytes: number) => {
+      const p = Math.ceil((top + 1) / 8) * 8; // 8-byte aligned, as Emscripten's
+      top = p + bytes;
+      while (top > memory.buffer.byteLength) memory.grow(1);
+      live.add(p);
+      return p;
+    };
+    const free = (p: number) => {
+      if (!live.delete(p)) throw new Error(`double or bad free ${p}`);
+      freed.push(p);
+    };
+    return { memory, malloc, free, freed, live };
+  }
+
+  it("match the reference with operands copied in, in place in the host's memory, and across memory growth", () => {
+    const h = host();
+    const k = loadWasmKernelsOnHeap(h);
+    const rng = new TestRng(31);
+    const a = randomCsr(rng, 29, 23, 0.2, 0.2);
+    const w = randomCsr(rng, 23, 11, 0.3, 0.2);
+    const [ah, wh] = [k.csr(a.rowPtr, a.colIdx, a.values, 23), k.csr(w.rowPtr, w.colIdx, w.values, 11)];
+    const [ar, wr] = [referenceKernels.csr(a.rowPtr, a.colIdx, a.values, 23), referenceKernels.csr(w.rowPtr, w.colIdx, w.values, 11)];
+    for (let round = 0; round < 3; round++) {
+      const b = randomDense(rng, 23 * 7);
+      const expected = new Float32Array(29 * 7);
+      referenceKernels.spmm(ar, b, 7, expected);
+      const copied = new Float32Array(29 * 7);
+      k.spmm(ah, b, 7, copied);
+      expect(relErr(copied, expected), `copied, round ${round}`).toBeLessThanOrEqual(TOL);
+      // operands where a host tensor would be: the kernel reads and writes them in place
+      const bp = h.malloc(b.length * 4);
+      const op = h.malloc(29 * 7 * 4);
+      new Float32Array(h.memory.buffer, bp, b.length).set(b);
+      k.spmm(ah, new Float32Array(h.memory.buffer, bp, b.length), 7, new Float32Array(h.memory.buffer, op, 29 * 7));
+      expect(relErr(new Float32Array(h.memory.buffer, op, 29 * 7), expected), `in place, round ${round}`).toBeLessThanOrEqual(TOL);
+      const og = new Float32Array(29 * 11);
+      const ogr = new Float32Array(29 * 11);
+      k.spgemm(ah, wh, og);
+      referenceKernels.spgemm(ar, wr, ogr);
+      expect(relErr(og, ogr), `spgemm, round ${round}`).toBeLessThanOrEqual(TOL);
+      // the host allocates a lot between calls: its memory grows under the handles
+      h.malloc(100_000 * (round + 1));
+    }
+    expect(h.memory.buffer.byteLength).toBeGreaterThan(65536);
+    const before = h.freed.length;
+    ah.free();
+    wh.free();
+    expect(h.freed.length - before, "each handle's three regions go back to the host's free").toBe(6);
+  });
+
+  it("MallocHeap hands out 16-byte-aligned regions and refuses to free what it did not allocate", () => {
+    const h = host();
+    const heap = new MallocHeap(h.memory, h.malloc, h.free);
+    const ptrs = [3, 17, 64, 1].map((n) => heap.alloc(n));
+    for (const p of ptrs) expect(p % 16).toBe(0);
+    expect(heap.liveRegions).toBe(4);
+    heap.free(ptrs[1]);
+    expect(() => heap.free(ptrs[1])).toThrow(/not a live region/);
+    expect(() => heap.free(12345)).toThrow(/not a live region/);
+    expect(() => new MallocHeap(h.memory, () => 0, h.free).alloc(8)).toThrow(/could not allocate/);
+    expect(() => loadWasmKernelsOnHeap({ memory: {} as WebAssembly.Memory, malloc: h.malloc, free: h.free })).toThrow(/WebAssembly.Memory/);
   });
 });

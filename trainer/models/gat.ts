@@ -14,6 +14,7 @@ import { addTrainableMasks, removeTrainableMasks, restoreInto, snapshotOf } from
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { gatMacs, type TicketLayer } from "../../ticket/ticket.js";
 import { ticketWeight } from "./ticket-weight.js";
+import { InputTransform } from "./input-transform.js";
 
 export interface GatConfig {
   /** features per head of the hidden layer */
@@ -27,6 +28,8 @@ export interface GatConfig {
   /** dropout on the attention coefficients α of both layers */
   attentionDropout: number;
   seed: number;
+  /** the first layer runs on the kept weights alone at most at this density (default: sparseWeightMaxDensity(Fout); 0: never) */
+  sparseWeightMaxDensity?: number;
 }
 
 /** The papers' sizes (algorithms.md §1.5: 8 heads × 512, dropout 0.6). */
@@ -83,8 +86,10 @@ export class GatModel implements PrunableModel {
   /** train `weights[i].maskTrain` (only with trainable weight masks enabled) */
   trainWeightMasks = false;
   maskMode: MaskMode = "multiply";
+  denseWeightGradients = true;
 
   private readonly features: PreparedScaledSparse;
+  private readonly input: InputTransform;
   private readonly softmaxGraph: EdgeSoftmaxGraph;
   /** per layer: the edge set repeated per head, edge e·H + k = (src·H + k → dst·H + k), over Z seen as [N·H, F] */
   private readonly headGraphs: MessagePassingGraph[];
@@ -114,6 +119,7 @@ export class GatModel implements PrunableModel {
     this.edges = gcnEdges(graph);
     const { src, dst, numNodes } = this.edges;
     this.features = prepareScaledSparse(graph.features);
+    this.input = new InputTransform(this.features, config.sparseWeightMaxDensity);
     this.softmaxGraph = prepareEdgeSoftmax(src, dst, numNodes);
     const byHeads = new Map<number, MessagePassingGraph>();
     this.headGraphs = this.layers.map(({ heads }) => {
@@ -142,6 +148,11 @@ export class GatModel implements PrunableModel {
     this.syncMasks();
   }
 
+  /** Whether the first layer runs on the kept weights alone (models/input-transform.ts). */
+  get sparseFirstLayer(): boolean {
+    return this.input.sparse;
+  }
+
   /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
   enableTrainableWeightMasks(): void {
     addTrainableMasks(this.weights);
@@ -167,6 +178,7 @@ export class GatModel implements PrunableModel {
     this.edgeKeepTensor?.dispose();
     this.maskTensors = this.weights.map((w) => tf.tensor2d(w.mask, [w.rows, w.cols]));
     this.maskAllOnes = this.weights.map((w) => w.mask.every((x) => x === 1));
+    this.input.sync(this.weights[0]);
     this.edgeKeepTensor = tf.tensor1d(this.edgeKeep);
   }
 
@@ -220,7 +232,7 @@ export class GatModel implements PrunableModel {
       const m = this.maskedEdgeValues();
       const w1 = this.effectiveWeight(0);
       const xScale = training && inputDropout > 0 ? dropoutScale(this.features.nnz, inputDropout, seed(3)) : null;
-      const z1 = scaledSparseMatMul(this.features, w1, xScale);
+      const z1 = this.input.apply(w1, xScale, this.maskMode, this.denseWeightGradients, () => scaledSparseMatMul(this.features, w1, xScale));
       // scores of X·W1 as X·(W1·A): W1 has fewer rows than Z1 (Cora: 1433 vs 2708)
       const s1 = scaledSparseMatMul(this.features, headDot(w1, this.attention[0] as tf.Tensor3D, this.scorePlans[0]), xScale);
       let h = tf.elu(biasAdd(this.attend(0, z1, s1, m, (a) => drop(a, attentionDropout, 0)), this.biases[0] as tf.Tensor1D)) as tf.Tensor2D;
@@ -291,6 +303,7 @@ export class GatModel implements PrunableModel {
     this.edgeKeepTensor?.dispose();
     for (const g of new Set(this.headGraphs)) g.dispose();
     for (const p of this.scorePlans) p.dispose();
+    this.input.dispose();
     this.features.dispose();
   }
 }

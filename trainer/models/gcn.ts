@@ -11,6 +11,7 @@ import { addTrainableMasks, removeTrainableMasks, restoreInto, snapshotOf } from
 import type { MaskMode, ModelState, PrunableModel, PrunableWeight } from "./prunable.js";
 import { forwardMacs, type TicketLayer } from "../../ticket/ticket.js";
 import { ticketWeight } from "./ticket-weight.js";
+import { InputTransform } from "./input-transform.js";
 
 /**
  * How Â's coefficients are formed from the per-edge mask values m_e:
@@ -33,6 +34,8 @@ export interface GcnConfig {
   normalisation?: GcnNormalisation;
   /** dropout on the output logits while training (FastGLT's GCN layer drops after every layer); default 0 */
   outputDropout?: number;
+  /** the first layer runs on the kept weights alone at most at this density (default: sparseWeightMaxDensity(Fout); 0: never) */
+  sparseWeightMaxDensity?: number;
 }
 
 export const GCN_DEFAULTS: GcnConfig = { hidden: 512, dropout: 0.5, seed: 0 };
@@ -59,9 +62,11 @@ export class GcnModel implements PrunableModel {
   /** train `weights[i].maskTrain` (only with trainable weight masks enabled) */
   trainWeightMasks = false;
   maskMode: MaskMode = "multiply";
+  denseWeightGradients = true;
   readonly normalisation: GcnNormalisation;
 
   private readonly features: PreparedSparseMatrix;
+  private readonly input: InputTransform;
   private readonly mp: MessagePassingGraph;
   private norm: tf.Tensor1D;
   /** renormalised mode: 1 on self-loops, 0 on graph edges */
@@ -84,6 +89,7 @@ export class GcnModel implements PrunableModel {
     this.normalisation = config.normalisation ?? "fixed";
     this.edges = gcnEdges(graph);
     this.features = prepareSparseMatrix(graph.features);
+    this.input = new InputTransform(this.features, config.sparseWeightMaxDensity);
     this.mp = prepareMessagePassing(this.edges.src, this.edges.dst, graph.numNodes);
     this.norm = tf.tensor1d(this.edges.norm);
     const numEdges = this.edges.src.length;
@@ -102,6 +108,11 @@ export class GcnModel implements PrunableModel {
     this.edgeMask = variableFrom(tf.ones([numEdges]));
     this.edgeKeep = new Float32Array(numEdges).fill(1);
     this.syncMasks();
+  }
+
+  /** Whether the first layer runs on the kept weights alone (models/input-transform.ts). */
+  get sparseFirstLayer(): boolean {
+    return this.input.sparse;
   }
 
   /** Adds UGS's trainable weight masks (initialised to 1): W_eff = W ⊙ m_train ⊙ M. */
@@ -132,6 +143,7 @@ export class GcnModel implements PrunableModel {
     for (const t of this.maskTensors) t.dispose();
     this.edgeKeepTensor?.dispose();
     this.maskTensors = this.weights.map((w) => tf.tensor2d(w.mask, [w.rows, w.cols]));
+    this.input.sync(this.weights[0]);
     if (this.normalisation === "renormalised") {
       // self-loops are never masked there: their weight comes from selfLoopOnes
       const keep = this.edgeKeep.slice();
@@ -208,7 +220,8 @@ export class GcnModel implements PrunableModel {
   forward(training: boolean, dropoutSeed = 0): tf.Tensor2D {
     return tf.tidy(() => {
       const agg = this.aggregation();
-      let h = sparseMatMul(this.features, this.effectiveWeight(0));
+      const w0 = this.effectiveWeight(0);
+      let h = this.input.apply(w0, null, this.maskMode, this.denseWeightGradients, () => sparseMatMul(this.features, w0));
       h = tf.relu(tf.add(this.aggregate(h, agg), this.biases[0])) as tf.Tensor2D;
       if (training && this.config.dropout > 0) h = dropout(h, this.config.dropout, dropoutSeed);
       const o = denseMatMul(h, this.effectiveWeight(1));
@@ -267,6 +280,7 @@ export class GcnModel implements PrunableModel {
     this.graphEdgeOnes?.dispose();
     this.nodeOnes?.dispose();
     this.mp.dispose();
+    this.input.dispose();
     this.features.dispose();
   }
 }

@@ -46,6 +46,14 @@ export interface PrunableModel {
   trainEdgeMask: boolean;
   trainWeightMasks: boolean;
   maskMode: MaskMode;
+  /**
+   * In `zeroed` mode: must the next backward pass give the first weight's gradient at pruned entries
+   * too (FastGLT's regrowth reads it; default true)? false lets the first layer run on the kept
+   * weights alone in both directions (models/input-transform.ts): the gradient at pruned entries is
+   * then incomplete (the GCN's 0, the GAT's only its attention scores' share), which the masked
+   * optimizer step ignores.
+   */
+  denseWeightGradients: boolean;
   /** may searches prune the self-loops? (GCN: yes, as FastGLT's; GIN's (1+ε)·h and GAT's self-attention: no) */
   readonly selfLoopsPrunable: boolean;
   enableTrainableWeightMasks(): void;

@@ -22,6 +22,8 @@ export interface PreparedScaledSparse {
   readonly cols: number;
   readonly nnz: number;
   readonly kernels: SparseKernels;
+  /** X ⊙ S (transposed: (X ⊙ S)ᵀ) as a kernel CSR handle; S null = X itself */
+  csrFor(transpose: boolean, scale: Float32Array | null): CsrHandle;
   dispose(): void;
 }
 
@@ -87,6 +89,12 @@ class Plan implements PreparedScaledSparse {
 
   checkLive(): void {
     if (this.disposed) throw new Error("scaledSparseMatMul: the matrix was disposed");
+  }
+
+  csrFor(transpose: boolean, scale: Float32Array | null): CsrHandle {
+    this.checkLive();
+    if (scale && scale.length !== this.nnz) throw new Error(`scaledSparseMatMul: scale must have one factor per stored entry (${this.nnz}), got ${scale.length}`);
+    return this.load(transpose, scale);
   }
 
   dispose(): void {

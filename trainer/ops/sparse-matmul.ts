@@ -20,6 +20,8 @@ export interface PreparedSparseMatrix {
   readonly cols: number;
   readonly nnz: number;
   readonly kernels: SparseKernels;
+  /** X (or Xᵀ) as a kernel CSR handle (no per-call factors: `scale` must be null) */
+  csrFor(transpose: boolean, scale: Float32Array | null): CsrHandle;
   /** frees the kernel handles and the dense copy (if one was made for the stock path) */
   dispose(): void;
 }
@@ -49,6 +51,11 @@ class PreparedSparse implements PreparedSparseMatrix {
   }
   checkLive(): void {
     if (this.disposed) throw new Error("sparseMatMul: the matrix was disposed");
+  }
+  csrFor(transpose: boolean, scale: Float32Array | null): CsrHandle {
+    if (scale) throw new Error("sparseMatMul: a matrix from prepareSparseMatrix takes no per-entry factors (use prepareScaledSparse)");
+    this.checkLive();
+    return transpose ? this.xT : this.x;
   }
   /** X as a dense tensor, for the stock path; made on first use, kept until dispose */
   denseTensor(): tf.Tensor2D {

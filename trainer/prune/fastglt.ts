@@ -301,6 +301,14 @@ export function validateFastGltOptions(o: FastGltOptions): void {
   if (o.edgeWeightDecay !== null && !(o.edgeWeightDecay >= 0)) bad(`edgeWeightDecay must be ≥ 0 (or null), got ${o.edgeWeightDecay}`);
 }
 
+/**
+ * Whether the denoising epoch after scheduler step t adds its gradient of `p` to the regrowth window
+ * (the official hook: within acc_n epochs of the next prune-and-regrow step, and not past T_end).
+ */
+function accumulates(p: Pruned, t: number, total: number): boolean {
+  return t < total && p.delta - (t % p.delta) <= p.accumulationN;
+}
+
 /** Swap fraction of the denoising step at scheduler step t (cosine decay from alpha to 0 at t = D). */
 export function dropFraction(alpha: number, t: number, total: number): number {
   return (alpha / 2) * (1 + Math.cos((Math.PI * t) / total));
@@ -679,6 +687,8 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
         log(`fastglt: rewound to the ${o.rewindTo === "pretrained" ? "pre-trained" : "initial"} weights with the best mask (epoch ${best?.record.epoch ?? "none"}), retraining ${R} epochs`);
       }
 
+      // the first weight's gradient at pruned entries is read only by the regrowth windows
+      model.denseWeightGradients = phase === "denoise" && tensors.some((p) => p.kind === "weight" && accumulates(p, cursor.t, D));
       const { loss: ceLoss, grads } = lossAndGradients(model, targets, vars, dropoutSeed(o.seed, ep));
       let loss = ceLoss;
       let stepped: DenoiseStats[] | null = null;
@@ -696,7 +706,7 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
         if (phase === "denoise") {
           const tPrev = cursor.t;
           for (const p of tensors) {
-            const accumulate = tPrev < D && p.delta - (tPrev % p.delta) <= p.accumulationN;
+            const accumulate = accumulates(p, tPrev, D);
             const prev = accSum.get(p);
             if (!accumulate) {
               prev?.dispose();
@@ -797,6 +807,7 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
     installMasks(model, best.masks);
   }
   model.maskMode = "multiply";
+  model.denseWeightGradients = true;
   model.syncMasks();
   const denoiseSteps = Object.fromEntries(tensors.map((p) => [p.name, p.steps]));
   return { method: "fastglt", status: "done", epochs: total, totalEpochs: total, best: best?.record ?? null, seconds: clock.seconds(), checkpointPath: ctl.checkpointPath ?? null, denoiseSteps };

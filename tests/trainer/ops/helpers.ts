@@ -25,10 +25,18 @@ export async function kernelSets(): Promise<SparseKernels[]> {
   return sets;
 }
 
-/** Every (backend, kernels) pair the op tests run on. */
+/**
+ * Every (backend, kernels) pair the op tests run on, and the wasm backend with the SIMD kernels on
+ * its own heap (trainer/kernels.ts: what training uses there; operands in place, no copies).
+ */
 export async function configs(): Promise<{ backend: string; kernels: SparseKernels; label: string }[]> {
   const out = [];
   for (const kernels of await kernelSets()) for (const backend of BACKENDS) out.push({ backend, kernels, label: `${backend} backend, ${kernels.name} kernels` });
+  await useBackend("wasm");
+  const { tfjsHeapKernels } = await import("../../../trainer/kernels.js");
+  const shared = tfjsHeapKernels();
+  if (!shared) throw new Error("the tfjs wasm backend exposes no memory and allocator: the shared-heap kernels cannot run");
+  out.push({ backend: "wasm", kernels: shared, label: `wasm backend, ${shared.name} kernels` });
   return out;
 }
 
@@ -134,7 +142,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 /** SparseKernels that count calls, to see which kernels a gradient ran. */
 export function countingKernels(base: SparseKernels = referenceKernels): SparseKernels & { calls: Record<string, number> } {
-  const calls: Record<string, number> = { spmm: 0, sddmm: 0, setValues: 0 };
+  const calls: Record<string, number> = { spmm: 0, sddmm: 0, spgemm: 0, spgemmGradW: 0, setValues: 0 };
   return {
     name: `counting(${base.name})`,
     calls,
@@ -167,6 +175,14 @@ export function countingKernels(base: SparseKernels = referenceKernels): SparseK
     sddmm(a, x, y, f, out) {
       calls.sddmm++;
       base.sddmm((a as unknown as { inner: typeof a }).inner, x, y, f, out);
+    },
+    spgemm(x, w, out) {
+      calls.spgemm++;
+      base.spgemm((x as unknown as { inner: typeof x }).inner, (w as unknown as { inner: typeof w }).inner, out);
+    },
+    spgemmGradW(x, w, dy, out) {
+      calls.spgemmGradW++;
+      base.spgemmGradW((x as unknown as { inner: typeof x }).inner, (w as unknown as { inner: typeof w }).inner, dy, out);
     },
   };
 }
