@@ -28,14 +28,25 @@ export interface FusedAdamOptions {
   noDecay?: tf.Variable[];
 }
 
-interface Slot {
+/**
+ * One variable's Adam state: first and second moments and its step count. `since` (masked steps
+ * only; null = every entry current): the step an entry's moments were last brought to, so an entry
+ * with since[i] < step has the moments m[i]·β1^(step − since[i]), v[i]·β2^(step − since[i]) (its
+ * decay while pruned is applied when it is next updated).
+ */
+export interface AdamSlotState {
   m: Float32Array;
   v: Float32Array;
   step: number;
+  since?: Int32Array | null;
 }
 
-/** One variable's Adam state: first and second moments and its step count. */
-export type AdamSlotState = Slot;
+interface Slot extends AdamSlotState {
+  since: Int32Array | null;
+  /** the mask the kept-index list was made from (masks are replaced, never changed in place) */
+  keptOf: Float32Array | null;
+  kept: Int32Array | null;
+}
 
 export class FusedAdam {
   learningRate: number;
@@ -78,10 +89,12 @@ export class FusedAdam {
 
   /**
    * One step for each variable with a (non-null) gradient; grads[i] belongs to vars[i].
-   * `masks[i]` (optional, 0/1 per entry) makes it the masked step of RigL-style sparse training, in
-   * one pass: the gradient of a pruned entry is taken as 0 (its moments decay, as when PyTorch's
-   * Adam sees a hooked gradient of 0 for a weight held at 0) and the new value is multiplied by
-   * the mask (the re-masking after the step).
+   * `masks[i]` (optional, 0/1 per entry) makes it the masked step of RigL-style sparse training: the
+   * gradient of a pruned entry is taken as 0 (its moments decay, as when PyTorch's Adam sees a
+   * hooked gradient of 0 for a weight held at 0) and the new value is multiplied by the mask (the
+   * re-masking after the step). Only the kept entries are visited: a pruned entry's decay is
+   * applied at once, β^k, when it is next updated (regrown), so a step costs the kept entries plus
+   * one fill of the output. A mask must not be changed in place once passed (pass a new array).
    */
   applyGradients(vars: tf.Variable[], grads: (tf.Tensor | null)[], masks?: (Float32Array | null)[]): void {
     if (vars.length !== grads.length) throw new Error(`FusedAdam: ${vars.length} variables but ${grads.length} gradients`);
@@ -97,7 +110,7 @@ export class FusedAdam {
       }
       let slot = this.slots.get(w);
       if (!slot) {
-        slot = { m: new Float32Array(w.size), v: new Float32Array(w.size), step: 0 };
+        slot = { m: new Float32Array(w.size), v: new Float32Array(w.size), step: 0, since: null, keptOf: null, kept: null };
         this.slots.set(w, slot);
       }
       slot.step++;
@@ -109,7 +122,10 @@ export class FusedAdam {
       const wv = readF32(backend, w, `FusedAdam ${w.name}`);
       const gv = readF32(backend, g, `FusedAdam gradient of ${w.name}`);
       if (mask) this.maskedUpdate(wv, gv, mask, slot, decay, out.view());
-      else this.update(wv, gv, slot, decay, out.view());
+      else {
+        this.settle(slot, slot.step - 1);
+        this.update(wv, gv, slot, decay, out.view());
+      }
       const next = tf.engine().makeTensorFromTensorInfo(out.finish());
       w.assign(next);
       next.dispose();
@@ -138,40 +154,69 @@ export class FusedAdam {
 
   private maskedUpdate(w: Float32Array, g: Float32Array, mask: Float32Array, s: Slot, wd: number, out: Float32Array): void {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
-    const stepSize = this.learningRate / (1 - Math.pow(b1, s.step));
-    const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, s.step));
+    const step = s.step;
+    const stepSize = this.learningRate / (1 - Math.pow(b1, step));
+    const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, step));
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const m = s.m;
     const v = s.v;
-    const n = w.length;
-    for (let i = 0; i < n; i++) {
-      // a pruned entry: gradient 0, so only its moments decay (no sqrt or division: at high
-      // sparsity most entries take this branch)
-      if (mask[i] === 0) {
-        m[i] *= b1;
-        v[i] *= b2;
-        out[i] = 0;
-        continue;
+    if (s.keptOf !== mask || !s.kept) {
+      let n = 0;
+      for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n++;
+      const kept = new Int32Array(n);
+      for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] !== 0) kept[j++] = i;
+      s.kept = kept;
+      s.keptOf = mask;
+    }
+    // every entry was current after the previous step
+    const since = (s.since ??= new Int32Array(m.length).fill(step - 1));
+    out.fill(0);
+    const kept = s.kept;
+    for (let j = 0; j < kept.length; j++) {
+      const i = kept[j];
+      let mi = m[i];
+      let vi = v[i];
+      const lag = step - 1 - since[i];
+      if (lag > 0) {
+        // pruned for `lag` steps: the decays of those zero-gradient steps, at once
+        mi *= Math.pow(b1, lag);
+        vi *= Math.pow(b2, lag);
       }
       const wi = w[i];
       const gi = g[i] + wd * wi;
-      const mi = b1 * m[i] + c1 * gi;
-      const vi = b2 * v[i] + c2 * gi * gi;
+      mi = b1 * mi + c1 * gi;
+      vi = b2 * vi + c2 * gi * gi;
       m[i] = mi;
       v[i] = vi;
+      since[i] = step;
       out[i] = wi - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
     }
   }
 
+  /** Applies every pending decay (before an unmasked step reads all moments). */
+  private settle(s: Slot, upTo: number): void {
+    const since = s.since;
+    if (!since) return;
+    const { beta1: b1, beta2: b2 } = this;
+    for (let i = 0; i < since.length; i++) {
+      const lag = upTo - since[i];
+      if (lag > 0) {
+        s.m[i] *= Math.pow(b1, lag);
+        s.v[i] *= Math.pow(b2, lag);
+      }
+    }
+    s.since = null;
+  }
+
   /**
-   * The moments and step count of each variable (null where it has had no step yet), copies, in
-   * `vars` order: with `setState` a checkpoint resumes the optimizer exactly.
+   * The moments, step count and pending decays of each variable (null where it has had no step
+   * yet), copies, in `vars` order: with `setState` a checkpoint resumes the optimizer exactly.
    */
   getState(vars: tf.Variable[]): (AdamSlotState | null)[] {
     return vars.map((v) => {
       const s = this.slots.get(v);
-      return s ? { step: s.step, m: s.m.slice(), v: s.v.slice() } : null;
+      return s ? { step: s.step, m: s.m.slice(), v: s.v.slice(), since: s.since?.slice() ?? null } : null;
     });
   }
 
@@ -181,8 +226,8 @@ export class FusedAdam {
     vars.forEach((v, i) => {
       const s = states[i];
       if (!s) return;
-      if (s.m.length !== v.size || s.v.length !== v.size) throw new Error(`FusedAdam.setState: state ${i} has ${s.m.length} entries, ${v.name} ${v.size}`);
-      this.slots.set(v, { step: s.step, m: s.m.slice(), v: s.v.slice() });
+      if (s.m.length !== v.size || s.v.length !== v.size || (s.since && s.since.length !== v.size)) throw new Error(`FusedAdam.setState: state ${i} has ${s.m.length} entries, ${v.name} ${v.size}`);
+      this.slots.set(v, { step: s.step, m: s.m.slice(), v: s.v.slice(), since: s.since?.slice() ?? null, keptOf: null, kept: null });
     });
   }
 

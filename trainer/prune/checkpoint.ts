@@ -189,6 +189,7 @@ export function putAdam(arrays: Map<string, CheckpointArray>, prefix: string, op
     if (!s) return;
     arrays.set(`${prefix}m.${names[i]}`, s.m);
     arrays.set(`${prefix}v.${names[i]}`, s.v);
+    if (s.since) arrays.set(`${prefix}since.${names[i]}`, s.since);
     steps[names[i]] = s.step;
   });
   return steps;
@@ -201,7 +202,9 @@ export function getAdam(arrays: Map<string, CheckpointArray>, prefix: string, op
     const m = arrays.get(`${prefix}m.${name}`);
     const v = arrays.get(`${prefix}v.${name}`);
     if (!(m instanceof Float32Array) || !(v instanceof Float32Array)) throw new Error(`checkpoint: missing Adam moments of ${name}`);
-    return { step, m, v };
+    const since = arrays.get(`${prefix}since.${name}`);
+    if (since !== undefined && !(since instanceof Int32Array)) throw new Error(`checkpoint: Adam's pending decays of ${name} are not i32`);
+    return { step, m, v, since: since ?? null };
   });
   opt.setState([...vars.values()], states);
 }
