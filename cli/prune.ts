@@ -37,6 +37,7 @@ import { evaluate, train } from "../trainer/train.js";
 import { silentProgress, terminalProgress, type Progress } from "../trainer/util/progress.js";
 import { helpText, numberFlag, parseFlags, UsageError, type FlagSpec } from "./args.js";
 import { compareLogitRows } from "../ticket/compare-logits.js";
+import { openHistory } from "./history.js";
 
 export type PruneMethod = "fastglt" | "ugs" | "oneshot";
 const METHODS: readonly PruneMethod[] = ["fastglt", "ugs", "oneshot"];
@@ -91,6 +92,7 @@ export const PRUNE_FLAGS = {
   "stop-after-epochs": { type: "string", help: "stop after this many epochs of this session, with a checkpoint, as Ctrl-C does" },
   backend: { type: "string", default: "auto", help: "auto | wasm | cpu | tensorflow" },
   "no-normalise": { type: "boolean", default: false, help: "keep raw feature values (default: rows sum to 1)" },
+  history: { type: "string", help: "write the learning curve to this CSV file, a row per epoch (phase, loss, train/val/test accuracy, sparsities, seconds)" },
   json: { type: "boolean", default: false, help: "print the report as one JSON object on stdout" },
   quiet: { type: "boolean", default: false, help: "no progress output" },
   help: { type: "boolean", short: "h", default: false, help: "show this help" },
@@ -117,6 +119,8 @@ export interface PruneCommandOptions {
   denseEpochs: number;
   backend: BackendChoice;
   normalise: boolean;
+  /** CSV learning curve (--history), or null */
+  history: string | null;
   /** per-method options, resolved once the dataset is known */
   flags: Values;
   stopAfterEpochs?: number;
@@ -174,6 +178,8 @@ export interface PruneReport {
   wallClockSeconds: number;
   checkpoint: string | null;
   report: string | null;
+  /** the --history CSV, or null */
+  history: string | null;
 }
 
 function num(v: Values, name: keyof Values, check: Parameters<typeof numberFlag>[2] = {}): number | undefined {
@@ -244,7 +250,7 @@ export function resolveUgs(v: Values, datasetName: string, prune: PruneTarget, s
 export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
   const start = performance.now();
   const v = o.flags;
-  const others = o.method === "fastglt" ? [...UGS_ONLY, ...ONESHOT_ONLY] : o.method === "ugs" ? [...FASTGLT_ONLY, ...ONESHOT_ONLY, "keep-self-loops"] : [...FASTGLT_ONLY, ...UGS_ONLY, "keep-self-loops"];
+  const others = o.method === "fastglt" ? [...UGS_ONLY, ...ONESHOT_ONLY] : o.method === "ugs" ? [...FASTGLT_ONLY, ...ONESHOT_ONLY, "keep-self-loops"] : [...FASTGLT_ONLY, ...UGS_ONLY, "keep-self-loops", "history"];
   for (const k of others) {
     if (v[k as keyof Values] !== undefined && v[k as keyof Values] !== false) throw new UsageError(`--${k} does not apply to --method ${o.method}`);
   }
@@ -284,7 +290,9 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
       resume = await readCheckpoint(ckptPath);
       o.log(`resuming from ${ckptPath}`);
     }
-    const control = { progress: o.progress, log: o.log, signal: o.signal, stopAtEpoch: undefined as number | undefined, checkpointPath: ckptPath, resume, context };
+    const resumedAt = resume ? Number((resume.header.cursor as { epoch?: number; epochsDone?: number }).epochsDone ?? (resume.header.cursor as { epoch?: number }).epoch ?? 0) : null;
+    const onEpoch = o.history ? openHistory(o.history, resumedAt) : undefined;
+    const control = { progress: o.progress, log: o.log, signal: o.signal, stopAtEpoch: undefined as number | undefined, checkpointPath: ckptPath, resume, context, onEpoch };
     let result: SearchResult & { rounds?: UgsRound[] };
     let options: Record<string, unknown>;
     let meetsTarget = true;
@@ -351,7 +359,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
     };
     if (result.status === "interrupted") {
       o.log(`interrupted after epoch ${result.epochs} of ${result.totalEpochs}; checkpoint: ${ckptPath} (continue with the same command and --resume)`);
-      return { status: "interrupted", ...baseReport, ticket: null, runtime: null, wallClockSeconds: (performance.now() - start) / 1000, checkpoint: ckptPath, report: null };
+      return { status: "interrupted", ...baseReport, ticket: null, runtime: null, wallClockSeconds: (performance.now() - start) / 1000, checkpoint: ckptPath, report: null, history: o.history };
     }
 
     if (result.best) {
@@ -408,6 +416,7 @@ export async function runPrune(o: PruneCommandOptions): Promise<PruneReport> {
       wallClockSeconds: (performance.now() - start) / 1000,
       checkpoint: null,
       report: reportFile,
+      history: o.history,
     };
     const tmp = `${reportFile}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
@@ -447,6 +456,7 @@ export function parsePruneArgs(argv: string[], io: { signal?: AbortSignal; progr
     denseEpochs: numberFlag(values["dense-epochs"], "dense-epochs", { integer: true, min: 0 }),
     backend: oneOf(String(values.backend), "backend", BACKEND_CHOICES),
     normalise: values["no-normalise"] !== true,
+    history: values.history === undefined ? null : resolve(String(values.history)),
     flags: values as Values,
     stopAfterEpochs: values["stop-after-epochs"] === undefined ? undefined : numberFlag(values["stop-after-epochs"], "stop-after-epochs", { integer: true, min: 1 }),
     signal: io.signal,
@@ -503,6 +513,7 @@ function printReport(r: PruneReport): void {
     ["MACs dense / ticket", `${(t.macsDense / 1e6).toFixed(1)} M / ${(t.macsTicket / 1e6).toFixed(1)} M (${(t.macsDense / t.macsTicket).toFixed(1)}× fewer)`],
     ["ticket file", `${t.file} (${(t.bytes / 1024).toFixed(1)} KiB)`],
     ["report", r.report ?? "-"],
+    ...(r.history ? ([["learning curve", r.history]] as [string, string][]) : []),
     ["time", `${r.trainingSeconds.toFixed(1)} s training${r.secondsToBest !== null ? ` (${r.secondsToBest.toFixed(1)} s to the selected epoch)` : ""}, ${r.wallClockSeconds.toFixed(1)} s wall clock`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

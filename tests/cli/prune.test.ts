@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -56,8 +56,12 @@ describe("fastglt prune", () => {
 
   it("ugs and oneshot runs report their rounds / epochs", async () => {
     const out = mkdtempSync(join(tmpdir(), "prune-ugs-"));
-    const ur = await inProcess(["--method", "ugs", ...data, "--rounds", "2", "--mask-epochs", "4", "--fix-epochs", "3", "--out", out]);
+    const ur = await inProcess(["--method", "ugs", ...data, "--rounds", "2", "--mask-epochs", "4", "--fix-epochs", "3", "--out", out, "--history", join(out, "ugs.csv")]);
     expect(ur).toMatchObject({ method: "ugs", prune: "both", epochs: 14 });
+    const rows = readFileSync(join(out, "ugs.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    expect(rows.map((r) => r[1])).toEqual(["mask", "fix", "mask", "fix"].flatMap((p, i) => Array(p === "mask" ? 4 : 3).fill(`round ${(i >> 1) + 1} ${p}`)));
+    // the fix phases run with the round's pruned masks
+    expect(Number(rows[13][8])).toBeCloseTo(1 - 0.8 ** 2, 2);
     expect(ur.rounds!.map((x) => x.round)).toEqual([1, 2]);
     expect(ur.ticket!.graphSparsity).toBeCloseTo(1 - 0.95 ** 2, 1);
     expect(ur.ticket!.weightSparsity).toBeCloseTo(1 - 0.8 ** 2, 2);
@@ -70,17 +74,29 @@ describe("fastglt prune", () => {
     expect(or.ticket!.graphSparsity).toBe(0);
   });
 
-  it("--stop-after-epochs then --resume gives the ticket of an uninterrupted run", async () => {
+  it("--stop-after-epochs then --resume gives the ticket and the learning curve (--history) of an uninterrupted run", async () => {
     const args = ["--method", "fastglt", "--prune", "both", ...data, ...fast, "--seed", "5"];
-    const full = await inProcess([...args, "--out", mkdtempSync(join(tmpdir(), "prune-a-"))]);
+    const a = mkdtempSync(join(tmpdir(), "prune-a-"));
+    const full = await inProcess([...args, "--out", a, "--history", join(a, "curve.csv")]);
     const b = mkdtempSync(join(tmpdir(), "prune-b-"));
-    const stopped = await inProcess([...args, "--out", b, "--stop-after-epochs", "7"]);
+    const stopped = await inProcess([...args, "--out", b, "--stop-after-epochs", "7", "--history", join(b, "curve.csv")]);
     expect(stopped).toMatchObject({ status: "interrupted", epochs: 7, ticket: null });
     expect(existsSync(stopped.checkpoint!)).toBe(true);
-    const resumed = await inProcess([...args, "--out", b, "--resume"]);
+    // a row the killed run wrote after its checkpoint (as if it died mid-way): the resumed run drops it
+    appendFileSync(join(b, "curve.csv"), "8,denoise,1,0,0,0,0,0,0,1.000\n");
+    const resumed = await inProcess([...args, "--out", b, "--resume", "--history", join(b, "curve.csv")]);
     for (const k of ["valAccuracy", "testAccuracy", "graphSparsity", "weightSparsity", "edgesKept", "weightsKept", "bestEpoch", "macsTicket"] as const) expect(resumed.ticket![k]).toBe(full.ticket![k]);
     expect(ticketArrays(resumed.ticket!.file)).toEqual(ticketArrays(full.ticket!.file));
     expect(existsSync(stopped.checkpoint!)).toBe(false);
+    const curve = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => l.slice(0, l.lastIndexOf(",")));
+    const [fc, rc] = [curve(join(a, "curve.csv")), curve(join(b, "curve.csv"))];
+    expect(fc[0]).toBe("epoch,phase,loss,train_accuracy,val_accuracy,test_accuracy,graph_sparsity,graph_sparsity_with_self_loops,weight_sparsity");
+    expect(fc.slice(1).map((l) => Number(l.split(",")[0]))).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    expect(fc.slice(1).map((l) => l.split(",")[1])).toEqual([...Array(3).fill("pretrain"), ...Array(12).fill("denoise"), ...Array(6).fill("retrain")]);
+    // every column but the seconds equals the uninterrupted run's, and the best epoch's row holds the ticket's accuracies
+    expect(rc).toEqual(fc);
+    const best = fc[full.ticket!.bestEpoch + 1].split(",");
+    expect([Number(best[4]), Number(best[5])]).toEqual([full.ticket!.valAccuracy, full.ticket!.testAccuracy]);
   });
 
   it("Ctrl-C saves a checkpoint and exits with one line; --resume finishes the run", async () => {
@@ -136,6 +152,7 @@ describe("fastglt prune", () => {
       [["prune", "--method", "ugs", "--delta", "3", ...data], /--delta does not apply to --method ugs/],
       [["prune", ...data, "--delta", "3", "--acc-n", "3"], /--acc-n must be < --delta/],
       [["prune", ...data, "--backend", "cpu", "--resume", "--out", mkdtempSync(join(tmpdir(), "prune-none-"))], /--resume: no checkpoint at/],
+      [["prune", "--method", "oneshot", "--history", "x.csv", ...data], /--history does not apply to --method oneshot/],
       [["prune", "--bogus"], /Unknown option '--bogus'/],
     ];
     // in-process through main(), which turns errors into one line on stderr (a spawn per case is slow)

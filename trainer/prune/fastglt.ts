@@ -773,6 +773,18 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
           masks: copyMasks(model),
         };
       }
+      ctl.onEpoch?.({
+        epoch: ep + 1,
+        phase,
+        loss,
+        trainAccuracy: ev.trainAccuracy,
+        valAccuracy: ev.valAccuracy,
+        testAccuracy: ev.testAccuracy,
+        graphSparsity: counts.graph,
+        graphSparsityWithSelfLoops: counts.graphWithSelfLoops,
+        weightSparsity: counts.weight,
+        seconds: clock.seconds(),
+      });
       progress.update("fastglt", ep + 1 - startEpoch, total - startEpoch, {
         phase,
         epoch: `${ep + 1}/${total}`,

@@ -31,6 +31,27 @@ export interface SearchControl {
   resume?: Checkpoint;
   /** what else defines the run (dataset, model size…): stored in checkpoints, must match on resume */
   context?: Record<string, unknown>;
+  /** called after every epoch's evaluation (learning curves: `fastglt prune --history`) */
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+/** One epoch of a search, after its step and evaluation. */
+export interface EpochRecord {
+  /** 1-based over the whole run (all sessions; UGS: over all rounds) */
+  epoch: number;
+  /** FastGLT: pretrain | denoise | retrain; UGS: "round k mask" | "round k fix" */
+  phase: string;
+  /** the training loss of the epoch's step (FastGLT graph runs: with the edge-mask regularisers) */
+  loss: number;
+  trainAccuracy: number;
+  valAccuracy: number;
+  testAccuracy: number;
+  /** sparsities of the masks the epoch was evaluated with, denominators as in SparsityCounts */
+  graphSparsity: number;
+  graphSparsityWithSelfLoops: number;
+  weightSparsity: number;
+  /** training wall-clock since the start of the run */
+  seconds: number;
 }
 
 /**

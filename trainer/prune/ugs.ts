@@ -442,6 +442,18 @@ export async function runUgs(model: PrunableModel, graph: Graph, o: UgsOptions, 
         }
         cursor.epoch = ep + 1;
         cursor.epochsDone++;
+        ctl.onEpoch?.({
+          epoch: cursor.epochsDone,
+          phase: `round ${cursor.round + 1} ${phase}`,
+          loss,
+          trainAccuracy: ev.trainAccuracy,
+          valAccuracy: ev.valAccuracy,
+          testAccuracy: ev.testAccuracy,
+          graphSparsity: counts.graph,
+          graphSparsityWithSelfLoops: counts.graphWithSelfLoops,
+          weightSparsity: counts.weight,
+          seconds: clock.seconds(),
+        });
         progress.update("ugs", cursor.epochsDone - startEpochs, totalEpochs - startEpochs, {
           phase: `round ${cursor.round + 1} ${phase}`,
           epoch: `${ep + 1}/${epochs}`,
