@@ -7,17 +7,20 @@
 import { checkRow } from "./util";
 import { initRow, reluRow } from "./eltwise";
 
+/** Debug builds: both CSR structures are well formed and chain (X: rows × fin, W: fin × fout). */
+function checkOperands(rows: i32, fin: i32, fout: i32, xRowPtr: usize, xColIdx: usize, wRowPtr: usize, wColIdx: usize): void {
+  assert(load<i32>(xRowPtr) == 0 && load<i32>(wRowPtr) == 0, "CSR rowPtr[0] must be 0");
+  for (let v = 0; v < rows; v++) checkRow(xColIdx, load<i32>(xRowPtr + (<usize>v << 2)), load<i32>(xRowPtr + (<usize>(v + 1) << 2)), fin);
+  for (let i = 0; i < fin; i++) checkRow(wColIdx, load<i32>(wRowPtr + (<usize>i << 2)), load<i32>(wRowPtr + (<usize>(i + 1) << 2)), fout);
+}
+
 export function f32_spgemm_csr(
   rows: i32, fin: i32, fout: i32,
   xRowPtr: usize, xColIdx: usize, xValues: usize,
   wRowPtr: usize, wColIdx: usize, wValues: usize,
   bias: usize, relu: i32, out: usize,
 ): void {
-  if (!ASC_NO_ASSERT) {
-    assert(load<i32>(xRowPtr) == 0 && load<i32>(wRowPtr) == 0, "CSR rowPtr[0] must be 0");
-    for (let v = 0; v < rows; v++) checkRow(xColIdx, load<i32>(xRowPtr + (<usize>v << 2)), load<i32>(xRowPtr + (<usize>(v + 1) << 2)), fin);
-    for (let i = 0; i < fin; i++) checkRow(wColIdx, load<i32>(wRowPtr + (<usize>i << 2)), load<i32>(wRowPtr + (<usize>(i + 1) << 2)), fout);
-  }
+  if (!ASC_NO_ASSERT) checkOperands(rows, fin, fout, xRowPtr, xColIdx, wRowPtr, wColIdx);
   const oStride = <usize>fout << 2;
   for (let v = 0; v < rows; v++) {
     const o = out + <usize>v * oStride;
@@ -50,11 +53,7 @@ export function f32_spgemm_dw_csr(
   wRowPtr: usize, wColIdx: usize,
   dy: usize, dw: usize,
 ): void {
-  if (!ASC_NO_ASSERT) {
-    assert(load<i32>(xRowPtr) == 0 && load<i32>(wRowPtr) == 0, "CSR rowPtr[0] must be 0");
-    for (let v = 0; v < rows; v++) checkRow(xColIdx, load<i32>(xRowPtr + (<usize>v << 2)), load<i32>(xRowPtr + (<usize>(v + 1) << 2)), fin);
-    for (let i = 0; i < fin; i++) checkRow(wColIdx, load<i32>(wRowPtr + (<usize>i << 2)), load<i32>(wRowPtr + (<usize>(i + 1) << 2)), fout);
-  }
+  if (!ASC_NO_ASSERT) checkOperands(rows, fin, fout, xRowPtr, xColIdx, wRowPtr, wColIdx);
   memory.fill(dw, 0, <usize>load<i32>(wRowPtr + (<usize>fin << 2)) << 2);
   const stride = <usize>fout << 2;
   for (let v = 0; v < rows; v++) {

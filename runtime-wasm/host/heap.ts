@@ -29,7 +29,35 @@ export interface RegionAllocator {
   allocI32(src: ArrayLike<number>): number;
 }
 
-export class WasmHeap implements RegionAllocator {
+/** Typed views and copies on top of an allocator's alloc (shared by WasmHeap and MallocHeap). */
+abstract class Regions implements RegionAllocator {
+  abstract readonly memory: WebAssembly.Memory;
+  abstract alloc(bytes: number): number;
+  abstract free(ptr: number): void;
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+
+  /** Copies `src` into a new region and returns its pointer. */
+  allocF32(src: ArrayLike<number>): number {
+    const ptr = this.alloc(src.length * 4);
+    this.f32(ptr, src.length).set(src);
+    return ptr;
+  }
+
+  allocI32(src: ArrayLike<number>): number {
+    const ptr = this.alloc(src.length * 4);
+    this.i32(ptr, src.length).set(src);
+    return ptr;
+  }
+}
+
+export class WasmHeap extends Regions {
   private top: number;
   private readonly sizes = new Map<number, number>();
   private freeList: Block[] = []; // sorted by ptr, coalesced
@@ -38,6 +66,7 @@ export class WasmHeap implements RegionAllocator {
     readonly memory: WebAssembly.Memory,
     readonly base: number,
   ) {
+    super();
     this.top = alignUp(Math.max(base, ALIGN));
   }
 
@@ -128,26 +157,6 @@ export class WasmHeap implements RegionAllocator {
     }
   }
 
-  f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, length);
-  }
-
-  i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, length);
-  }
-
-  /** Copies `src` into a new region and returns its pointer. */
-  allocF32(src: ArrayLike<number>): number {
-    const ptr = this.alloc(src.length * 4);
-    this.f32(ptr, src.length).set(src);
-    return ptr;
-  }
-
-  allocI32(src: ArrayLike<number>): number {
-    const ptr = this.alloc(src.length * 4);
-    this.i32(ptr, src.length).set(src);
-    return ptr;
-  }
 }
 
 /**
@@ -155,7 +164,7 @@ export class WasmHeap implements RegionAllocator {
  * backend's malloc and free), 16-byte aligned. Views are invalidated by any allocation there,
  * ours or the other module's.
  */
-export class MallocHeap implements RegionAllocator {
+export class MallocHeap extends Regions {
   /** aligned pointer → what malloc returned */
   private readonly raw = new Map<number, number>();
 
@@ -163,7 +172,9 @@ export class MallocHeap implements RegionAllocator {
     readonly memory: WebAssembly.Memory,
     private readonly malloc: (bytes: number) => number,
     private readonly release: (ptr: number) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Regions handed out and not freed. */
   get liveRegions(): number {
@@ -187,25 +198,6 @@ export class MallocHeap implements RegionAllocator {
     this.release(raw);
   }
 
-  f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, length);
-  }
-
-  i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, length);
-  }
-
-  allocF32(src: ArrayLike<number>): number {
-    const ptr = this.alloc(src.length * 4);
-    this.f32(ptr, src.length).set(src);
-    return ptr;
-  }
-
-  allocI32(src: ArrayLike<number>): number {
-    const ptr = this.alloc(src.length * 4);
-    this.i32(ptr, src.length).set(src);
-    return ptr;
-  }
 }
 
 function alignUp(n: number): number {

@@ -105,6 +105,7 @@ import { edgeSaliency } from "./edge-saliency.js";
 import { randomMask, topK, topKWhere } from "./select.js";
 import {
   checkSameOptions,
+  epochRecord,
   progressOf,
   prunesGraph,
   prunesWeights,
@@ -773,18 +774,7 @@ export async function runFastGlt(model: PrunableModel, graph: Graph, o: FastGltO
           masks: copyMasks(model),
         };
       }
-      ctl.onEpoch?.({
-        epoch: ep + 1,
-        phase,
-        loss,
-        trainAccuracy: ev.trainAccuracy,
-        valAccuracy: ev.valAccuracy,
-        testAccuracy: ev.testAccuracy,
-        graphSparsity: counts.graph,
-        graphSparsityWithSelfLoops: counts.graphWithSelfLoops,
-        weightSparsity: counts.weight,
-        seconds: clock.seconds(),
-      });
+      ctl.onEpoch?.(epochRecord(ep + 1, phase, loss, ev, counts, clock.seconds()));
       progress.update("fastglt", ep + 1 - startEpoch, total - startEpoch, {
         phase,
         epoch: `${ep + 1}/${total}`,

@@ -35,6 +35,12 @@ export interface SearchControl {
   onEpoch?: (r: EpochRecord) => void;
 }
 
+/** The record of an epoch from its evaluation and the masks' sparsities. */
+export function epochRecord(epoch: number, phase: string, loss: number, ev: { trainAccuracy: number; valAccuracy: number; testAccuracy: number }, counts: SparsityCounts, seconds: number): EpochRecord {
+  const { trainAccuracy, valAccuracy, testAccuracy } = ev;
+  return { epoch, phase, loss, trainAccuracy, valAccuracy, testAccuracy, graphSparsity: counts.graph, graphSparsityWithSelfLoops: counts.graphWithSelfLoops, weightSparsity: counts.weight, seconds };
+}
+
 /** One epoch of a search, after its step and evaluation. */
 export interface EpochRecord {
   /** 1-based over the whole run (all sessions; UGS: over all rounds) */

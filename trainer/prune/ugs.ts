@@ -67,6 +67,7 @@ import {
 import { topK } from "./select.js";
 import {
   checkSameOptions,
+  epochRecord,
   progressOf,
   prunesGraph,
   prunesWeights,
@@ -442,18 +443,7 @@ export async function runUgs(model: PrunableModel, graph: Graph, o: UgsOptions, 
         }
         cursor.epoch = ep + 1;
         cursor.epochsDone++;
-        ctl.onEpoch?.({
-          epoch: cursor.epochsDone,
-          phase: `round ${cursor.round + 1} ${phase}`,
-          loss,
-          trainAccuracy: ev.trainAccuracy,
-          valAccuracy: ev.valAccuracy,
-          testAccuracy: ev.testAccuracy,
-          graphSparsity: counts.graph,
-          graphSparsityWithSelfLoops: counts.graphWithSelfLoops,
-          weightSparsity: counts.weight,
-          seconds: clock.seconds(),
-        });
+        ctl.onEpoch?.(epochRecord(cursor.epochsDone, `round ${cursor.round + 1} ${phase}`, loss, ev, counts, clock.seconds()));
         progress.update("ugs", cursor.epochsDone - startEpochs, totalEpochs - startEpochs, {
           phase: `round ${cursor.round + 1} ${phase}`,
           epoch: `${ep + 1}/${epochs}`,
