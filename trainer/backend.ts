@@ -13,6 +13,7 @@
  * the stock tfjs ops on the native backend, where those are fast.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { shareIdentityOnWasm } from "./ops/shared-identity.js";
 
 export type BackendName = "wasm" | "cpu" | "tensorflow";
 export type BackendChoice = BackendName | "auto";
@@ -93,6 +94,7 @@ async function initWasm(importer: ModuleImporter): Promise<BackendInfo> {
     );
   }
   await setTf("wasm");
+  shareIdentityOnWasm();
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
   const parts = ["XNNPACK", simd ? "SIMD" : "no SIMD"];
