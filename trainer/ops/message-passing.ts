@@ -20,6 +20,14 @@ import { asAttrs, ensureKernel, F32Output, getSparseKernels, readF32, useCustom,
 const MP_KERNEL = "FastgltMessagePassing";
 const MP_EDGE_GRAD_KERNEL = "FastgltMessagePassingEdgeGrad";
 
+/**
+ * When at least this fraction of the edge weights are 0 (GAT's attention dropout zeroes 60%; pruned
+ * edges are 0), the aggregation runs on a copy of the CSR without them: a zero weight's term adds
+ * nothing, and skipping it skips reading its source row. The gradient of the weights (SDDMM) still
+ * covers every edge: a pruned edge's gradient is what FastGLT regrows by.
+ */
+export const SKIP_ZERO_WEIGHTS_FROM = 0.25;
+
 /** One orientation of the edge set as CSR: row r lists edges by position k, perm[k] = edge id. */
 interface CsrSide {
   readonly rowPtr: Int32Array;
@@ -32,6 +40,8 @@ interface CsrSide {
   readonly dots: Float32Array;
   /** dataId of the weight tensor whose values the handle holds (skip setValues when unchanged) */
   weightKey: object | null;
+  /** the CSR without the zero-weight edges, when enough are zero; else null (use `handle`) */
+  nonzero: CsrHandle | null;
 }
 
 /** Counting sort of edges by `rowOf`, stable; columns from `colOf`. */
@@ -50,7 +60,7 @@ function buildSide(rowOf: Int32Array, colOf: Int32Array, numNodes: number, kerne
   }
   const values = new Float32Array(e);
   const handle = kernels.csr(rowPtr, colIdx, values, numNodes);
-  return { rowPtr, colIdx, perm, handle, values, dots: new Float32Array(e), weightKey: null };
+  return { rowPtr, colIdx, perm, handle, values, dots: new Float32Array(e), weightKey: null, nonzero: null };
 }
 
 /** The graph side of message passing, built once per edge set; edge weights are per call. */
@@ -90,13 +100,44 @@ class PreparedGraph implements MessagePassingGraph {
     if (this.disposed) throw new Error("messagePassing: the graph was disposed");
   }
 
-  /** Loads edge weights (in edge order) into one side's handle unless it already holds them. */
-  setWeights(side: CsrSide, w: Float32Array, key: object): void {
-    if (side.weightKey === key) return;
-    const { perm, values } = side;
-    for (let k = 0; k < perm.length; k++) values[k] = w[perm[k]];
-    side.handle.setValues(values);
-    side.weightKey = key;
+  /**
+   * Loads edge weights (in edge order) into one side unless it already holds them, and returns the
+   * handle to aggregate with: the side's full CSR, or its copy without the zero-weight edges.
+   */
+  setWeights(side: CsrSide, w: Float32Array, key: object): CsrHandle {
+    if (side.weightKey !== key) {
+      const { perm, values } = side;
+      let zeros = 0;
+      for (let k = 0; k < perm.length; k++) {
+        const v = w[perm[k]];
+        values[k] = v;
+        if (v === 0) zeros++;
+      }
+      side.nonzero?.free();
+      side.nonzero = null;
+      if (zeros > 0 && zeros >= SKIP_ZERO_WEIGHTS_FROM * perm.length) side.nonzero = this.withoutZeros(side, perm.length - zeros);
+      else side.handle.setValues(values);
+      side.weightKey = key;
+    }
+    return side.nonzero ?? side.handle;
+  }
+
+  private withoutZeros(side: CsrSide, nnz: number): CsrHandle {
+    const { rowPtr, colIdx, values } = side;
+    const rows = rowPtr.length - 1;
+    const ptr = new Int32Array(rows + 1);
+    const col = new Int32Array(nnz);
+    const val = new Float32Array(nnz);
+    let n = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+        if (values[k] === 0) continue;
+        col[n] = colIdx[k];
+        val[n++] = values[k];
+      }
+      ptr[r + 1] = n;
+    }
+    return this.kernels.csr(ptr, col, val, this.numNodes);
   }
 
   /** int32 index tensors for the stock path, created on first use and kept until dispose */
@@ -111,8 +152,10 @@ class PreparedGraph implements MessagePassingGraph {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.byDst.handle.free();
-    this.bySrc.handle.free();
+    for (const side of [this.byDst, this.bySrc]) {
+      side.handle.free();
+      side.nonzero?.free();
+    }
     this.srcT?.dispose();
     this.dstT?.dispose();
   }
@@ -158,8 +201,8 @@ const mpKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const f = h.shape[1];
   const side = transpose ? g.bySrc : g.byDst;
   const out = new F32Output(backend, [g.numNodes, f]);
-  g.setWeights(side, readF32(backend, w, "messagePassing edge weights"), w.dataId);
-  g.kernels.spmm(side.handle, readF32(backend, h, "messagePassing h"), f, out.view());
+  const a = g.setWeights(side, readF32(backend, w, "messagePassing edge weights"), w.dataId);
+  g.kernels.spmm(a, readF32(backend, h, "messagePassing h"), f, out.view());
   return out.finish();
 };
 

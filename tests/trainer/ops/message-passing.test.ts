@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messagePassing, prepareMessagePassing, type MessagePassingGraph } from "../../../trainer/ops/message-passing.js";
+import { messagePassing, prepareMessagePassing, SKIP_ZERO_WEIGHTS_FROM, type MessagePassingGraph } from "../../../trainer/ops/message-passing.js";
+import type { SparseKernels } from "../../../runtime-wasm/host/kernel-api.js";
 import { Rng } from "../../../trainer/util/rng.js";
 import { setSparseKernels } from "../../../trainer/ops/kernel-bridge.js";
 import { referenceKernels } from "../../../runtime-wasm/host/reference-kernels.js";
@@ -148,6 +149,51 @@ describe.each(CONFIGS)("messagePassing on the $label", ({ backend, kernels }) =>
     tf.dispose([hT, w1T, w2T, a, b, c, d]);
     graph.dispose();
   });
+
+  for (const transpose of [false, true]) {
+    it(`aggregates without the zero-weight edges once ${SKIP_ZERO_WEIGHTS_FROM * 100}% are zero, and still differentiates every edge${transpose ? " (transposed)" : ""}`, async () => {
+      const k = countingKernels(kernels);
+      const spmmNnz: number[] = [];
+      const spy: SparseKernels = { ...k, name: "spy", spmm: (a, b, f, out) => (spmmNnz.push(a.nnz), k.spmm(a, b, f, out)) };
+      const rng = new Rng(transpose ? 41 : 40);
+      const n = 13;
+      const f = 5;
+      const { src, dst } = awkwardGraph(rng, n, 40);
+      const e = src.length;
+      const graph = prepareMessagePassing(src, dst, n, { kernels: spy });
+      const h = randn(rng, n * f);
+      const r = randn(rng, n * f);
+      const fewZeros = randn(rng, e);
+      fewZeros[2] = 0; // one zero: below the threshold, the full CSR
+      const manyZeros = randn(rng, e).map((x, i) => (i % 3 === 0 ? x : 0)); // two thirds zero (as dropout 0.6 leaves them)
+      const zeroEdges = [...manyZeros.keys()].filter((i) => manyZeros[i] === 0);
+      expect(zeroEdges.length).toBeGreaterThanOrEqual(SKIP_ZERO_WEIGHTS_FROM * e);
+      for (const [w, expectedNnz] of [
+        [fewZeros, e],
+        [manyZeros, e - zeroEdges.length],
+      ] as const) {
+        spmmNnz.length = 0;
+        const hT = tf.tensor2d(h, [n, f]);
+        const wT = tf.tensor1d(w);
+        const rT = tf.tensor2d(r, [n, f]);
+        const y = messagePassing(hT, wT, graph, { transpose });
+        const [dh, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(messagePassing(a as tf.Tensor2D, b as tf.Tensor1D, graph, { transpose }), rT)),
+        )([hT, wT]);
+        // forward, the gradient's forward and its dh aggregation: each over the same edges
+        expect(spmmNnz).toEqual([expectedNnz, expectedNnz, expectedNnz]);
+        expectClose(await data(y), mp64(src, dst, n, f, h, w, transpose), "forward");
+        expectClose(await data(dh), numericGrad((x) => dot(mp64(src, dst, n, f, x, w, transpose), r), h), "dh");
+        const dw64 = numericGrad((x) => dot(mp64(src, dst, n, f, h, x, transpose), r), w);
+        const dwv = await data(dw);
+        expectClose(dwv, dw64, "dw");
+        // a zero-weight edge's gradient is computed, not skipped (FastGLT regrows edges by it)
+        expect(zeroEdges.some((i) => Math.abs(dwv[i]) > 1e-3 && Math.abs(dw64[i]) > 1e-3)).toBe(true);
+        tf.dispose([hT, wT, rT, y, dh, dw]);
+      }
+      graph.dispose();
+    });
+  }
 
   it("leaks no tensors over forward + backward", () => {
     const rng = new Rng(3);
