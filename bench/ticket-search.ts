@@ -105,6 +105,7 @@ import {
   type UgsCell,
 } from "./lib/ticket-search-plan.js";
 import { mergeBenchFiles } from "./lib/ticket-search-merge.js";
+import { recordJson } from "./lib/record-json.js";
 import { analyze, conflictingVariantRun, FASTGLT_README, renderMarkdown, renderSvg, pairsOf, type BenchFile, type StoredDense, type StoredRun } from "./lib/ticket-search-report.js";
 
 const { values } = parseArgs({
@@ -173,7 +174,7 @@ function writeAtomic(file: string, text: string): void {
 function writeAll(f: BenchFile): void {
   const a = analyze(f);
   f.analysis = a;
-  writeAtomic(jsonPath, `${JSON.stringify(f, null, 2)}\n`);
+  writeAtomic(jsonPath, recordJson(f));
   writeAtomic(`${prefix}.md`, renderMarkdown(f, a, { json: basename(jsonPath), svg: svgName }));
   for (const p of pairsOf(f)) {
     if (!a.configs.some((c) => c.dataset === p.dataset && c.model === p.model) && !a.ugs.some((u) => u.dataset === p.dataset && u.model === p.model)) continue;
