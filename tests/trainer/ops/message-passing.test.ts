@@ -19,6 +19,40 @@ function mp64(src: Int32Array, dst: Int32Array, n: number, f: number, h: ArrayLi
   return y;
 }
 
+interface Problem {
+  src: Int32Array;
+  dst: Int32Array;
+  n: number;
+  f: number;
+  h: Float32Array;
+  w: Float32Array;
+  /** L = Σ y ⊙ r, so dL/dy = r */
+  r: Float32Array;
+}
+
+/**
+ * Runs messagePassing and its gradients on `p` and checks the forward against float64 and dh, dw
+ * against central differences; returns y and dw as arrays (the tensors are disposed) and dw's reference.
+ */
+async function runAndCheck(p: Problem, graph: MessagePassingGraph, transpose: boolean) {
+  const { src, dst, n, f, h, w, r } = p;
+  const hT = tf.tensor2d(h, [n, f]);
+  const wT = tf.tensor1d(w);
+  const rT = tf.tensor2d(r, [n, f]);
+  const y = messagePassing(hT, wT, graph, { transpose });
+  const [dh, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(messagePassing(a as tf.Tensor2D, b as tf.Tensor1D, graph, { transpose }), rT)),
+  )([hT, wT]);
+  const yv = await data(y);
+  const dwv = await data(dw);
+  const dw64 = numericGrad((x) => dot(mp64(src, dst, n, f, h, x, transpose), r), w);
+  expectClose(yv, mp64(src, dst, n, f, h, w, transpose), "forward");
+  expectClose(await data(dh), numericGrad((x) => dot(mp64(src, dst, n, f, x, w, transpose), r), h), "dh vs central differences");
+  expectClose(dwv, dw64, "dw vs central differences");
+  tf.dispose([hT, wT, rT, y, dh, dw]);
+  return { yv, dwv, dw64 };
+}
+
 interface Case {
   n: number;
   f: number;
@@ -47,29 +81,13 @@ describe.each(CONFIGS)("messagePassing on the $label", ({ backend, kernels }) =>
         const h = randn(rng, n * f);
         const w = randn(rng, e);
         w[3] = 0; // a zero weight
-        const r = randn(rng, n * f); // L = Σ y ⊙ r, so dL/dy = r
         const graph = prepareMessagePassing(src, dst, n);
-        const hT = tf.tensor2d(h, [n, f]);
-        const wT = tf.tensor1d(w);
-        const rT = tf.tensor2d(r, [n, f]);
-        const y = messagePassing(hT, wT, graph, { transpose });
-        const [dh, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(messagePassing(a as tf.Tensor2D, b as tf.Tensor1D, graph, { transpose }), rT)),
-        )([hT, wT]);
-
-        const y64 = mp64(src, dst, n, f, h, w, transpose);
-        expectClose(await data(y), y64, "forward");
+        const { yv } = await runAndCheck({ src, dst, n, f, h, w, r: randn(rng, n * f) }, graph, transpose);
         // isolated node 0 receives nothing; node 1 has no in-edges (transpose: node 2 has no out-edges)
-        const yv = await data(y);
         for (let c = 0; c < f; c++) {
           expect(yv[c]).toBe(0);
           expect(yv[(transpose ? 2 : 1) * f + c]).toBe(0);
         }
-        const dh64 = numericGrad((x) => dot(mp64(src, dst, n, f, x, w, transpose), r), h);
-        const dw64 = numericGrad((x) => dot(mp64(src, dst, n, f, h, x, transpose), r), w);
-        expectClose(await data(dh), dh64, "dh vs central differences");
-        expectClose(await data(dw), dw64, "dw vs central differences");
-        tf.dispose([hT, wT, rT, y, dh, dw]);
         graph.dispose();
       });
     }
@@ -173,23 +191,11 @@ describe.each(CONFIGS)("messagePassing on the $label", ({ backend, kernels }) =>
         [manyZeros, e - zeroEdges.length],
       ] as const) {
         spmmNnz.length = 0;
-        const hT = tf.tensor2d(h, [n, f]);
-        const wT = tf.tensor1d(w);
-        const rT = tf.tensor2d(r, [n, f]);
-        const y = messagePassing(hT, wT, graph, { transpose });
-        const [dh, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(messagePassing(a as tf.Tensor2D, b as tf.Tensor1D, graph, { transpose }), rT)),
-        )([hT, wT]);
+        const { dwv, dw64 } = await runAndCheck({ src, dst, n, f, h, w, r }, graph, transpose);
         // forward, the gradient's forward and its dh aggregation: each over the same edges
         expect(spmmNnz).toEqual([expectedNnz, expectedNnz, expectedNnz]);
-        expectClose(await data(y), mp64(src, dst, n, f, h, w, transpose), "forward");
-        expectClose(await data(dh), numericGrad((x) => dot(mp64(src, dst, n, f, x, w, transpose), r), h), "dh");
-        const dw64 = numericGrad((x) => dot(mp64(src, dst, n, f, h, x, transpose), r), w);
-        const dwv = await data(dw);
-        expectClose(dwv, dw64, "dw");
         // a zero-weight edge's gradient is computed, not skipped (FastGLT regrows edges by it)
         expect(zeroEdges.some((i) => Math.abs(dwv[i]) > 1e-3 && Math.abs(dw64[i]) > 1e-3)).toBe(true);
-        tf.dispose([hT, wT, rT, y, dh, dw]);
       }
       graph.dispose();
     });
