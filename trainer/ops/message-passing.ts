@@ -42,6 +42,8 @@ interface CsrSide {
   weightKey: object | null;
   /** the CSR without the zero-weight edges, when enough are zero; else null (use `handle`) */
   nonzero: CsrHandle | null;
+  /** where that CSR is assembled before the kernels copy it (allocated on first use, full size) */
+  compact: { rowPtr: Int32Array; colIdx: Int32Array; values: Float32Array } | null;
 }
 
 /** Counting sort of edges by `rowOf`, stable; columns from `colOf`. */
@@ -60,7 +62,7 @@ function buildSide(rowOf: Int32Array, colOf: Int32Array, numNodes: number, kerne
   }
   const values = new Float32Array(e);
   const handle = kernels.csr(rowPtr, colIdx, values, numNodes);
-  return { rowPtr, colIdx, perm, handle, values, dots: new Float32Array(e), weightKey: null, nonzero: null };
+  return { rowPtr, colIdx, perm, handle, values, dots: new Float32Array(e), weightKey: null, nonzero: null, compact: null };
 }
 
 /** The graph side of message passing, built once per edge set; edge weights are per call. */
@@ -125,9 +127,8 @@ class PreparedGraph implements MessagePassingGraph {
   private withoutZeros(side: CsrSide, nnz: number): CsrHandle {
     const { rowPtr, colIdx, values } = side;
     const rows = rowPtr.length - 1;
-    const ptr = new Int32Array(rows + 1);
-    const col = new Int32Array(nnz);
-    const val = new Float32Array(nnz);
+    side.compact ??= { rowPtr: new Int32Array(rows + 1), colIdx: new Int32Array(colIdx.length), values: new Float32Array(colIdx.length) };
+    const { rowPtr: ptr, colIdx: col, values: val } = side.compact;
     let n = 0;
     for (let r = 0; r < rows; r++) {
       for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
@@ -137,7 +138,7 @@ class PreparedGraph implements MessagePassingGraph {
       }
       ptr[r + 1] = n;
     }
-    return this.kernels.csr(ptr, col, val, this.numNodes);
+    return this.kernels.csr(ptr, col.subarray(0, nnz), val.subarray(0, nnz), this.numNodes);
   }
 
   /** int32 index tensors for the stock path, created on first use and kept until dispose */
